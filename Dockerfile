@@ -1,0 +1,14 @@
+# Sluice: the editor, API and local executor in one container (`sluice start`).
+FROM node:20-bookworm-slim
+WORKDIR /app
+# better-sqlite3 compiles against Node's headers when no prebuilt binary can be fetched.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx next build
+ENV SLUICE_HOME=/data
+VOLUME ["/data", "/app/pipelines"]
+EXPOSE 3000
+# Bound beyond loopback inside the container, so a token is required: pass SLUICE_TOKEN.
+CMD ["node", "bin/sluice.cjs", "start", "--host", "0.0.0.0", "--port", "3000"]

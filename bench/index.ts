@@ -1,0 +1,29 @@
+import { benchOrchestration } from "./orchestration";
+import { benchHandoff } from "./handoff";
+import { benchGreenTaxi } from "./green-taxi";
+import { printTable, type BenchRow } from "./report";
+
+/** `npm run bench [name…]`: every benchmark (or the named ones), printed as one table with baselines beside. */
+const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
+  orchestration: benchOrchestration,
+  handoff: benchHandoff,
+  "green-taxi": benchGreenTaxi,
+};
+
+async function main() {
+  const wanted = process.argv.slice(2);
+  const names = wanted.length ? wanted : Object.keys(BENCHES);
+  const rows: BenchRow[] = [];
+  for (const name of names) {
+    const bench = BENCHES[name];
+    if (!bench) throw new Error(`unknown bench "${name}"; known: ${Object.keys(BENCHES).join(", ")}`);
+    console.error(`running ${name}…`);
+    rows.push(...(await bench()));
+  }
+  printTable(rows);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,143 @@
+/**
+ * Measures the Arrow ↔ DuckDB hand-offs a SQL block over a TypeScript upstream pays (DESIGN §9 target:
+ * ≤ 2× DuckDB reading the same data from Parquet natively), on 1M rows × 20 NYC-taxi-like columns.
+ * Prints numbers; asserts nothing about time. Checks every variant loads exactly the same values.
+ *
+ *   node bin/run-ts.cjs lib/blocks/bench-arrow-duckdb.ts [rows]
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { tableFromIPC, tableToIPC, type Table } from "apache-arrow";
+import { arrowToDuckDB } from "./arrow-to-duckdb";
+import { copyQueryToParquet } from "./duckdb-to-arrow";
+import { ipcToParquet, parquetToIPC } from "./parquet-arrow";
+import { quoteLiteral } from "./sql-text";
+
+const ROWS = Number(process.argv[2] ?? 1_000_000);
+const RUNS = 3;
+
+const SOURCE_SQL = `
+SELECT
+  CASE WHEN i % 50 = 0 THEN NULL ELSE (i % 2 + 1)::INTEGER END AS vendor_id,
+  TIMESTAMP '2020-10-01 00:00:00' + to_seconds(i) AS lpep_pickup_datetime,
+  TIMESTAMP '2020-10-01 00:10:00' + to_seconds(i) + to_microseconds(i % 1000) AS lpep_dropoff_datetime,
+  CASE WHEN i % 50 = 0 THEN NULL WHEN i % 7 = 0 THEN 'Y' ELSE 'N' END AS store_and_fwd_flag,
+  CASE WHEN i % 50 = 0 THEN NULL ELSE (i % 6)::BIGINT END AS ratecode_id,
+  (i % 265 + 1)::INTEGER AS pu_location_id,
+  ((i * 7) % 265 + 1)::INTEGER AS do_location_id,
+  CASE WHEN i % 50 = 0 THEN NULL ELSE (i % 5)::DOUBLE END AS passenger_count,
+  (i % 1000) / 100.0 AS trip_distance,
+  (i % 5000) / 100.0 AS fare_amount,
+  (i % 3) * 0.5 AS extra,
+  0.5::DOUBLE AS mta_tax,
+  (i % 700) / 100.0 AS tip_amount,
+  CASE WHEN i % 9 = 0 THEN 6.12 ELSE 0 END::DOUBLE AS tolls_amount,
+  NULL::DOUBLE AS ehail_fee,
+  0.3::DOUBLE AS improvement_surcharge,
+  (i % 9000) / 100.0 AS total_amount,
+  CASE WHEN i % 50 = 0 THEN NULL ELSE (i % 5 + 1)::BIGINT END AS payment_type,
+  DATE '2020-10-01' + (i % 92)::INTEGER AS pickup_date,
+  CASE WHEN i % 50 = 0 THEN NULL ELSE 'Zone ' || (i % 265) || CASE WHEN i % 4 = 0 THEN ' / East Harlem North' ELSE '' END END AS pu_zone
+FROM range(${ROWS}) t(i)`;
+
+async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+
+async function median(label: string, fn: (run: number) => Promise<void>): Promise<number> {
+  const times: number[] = [];
+  for (let run = 0; run < RUNS; run++) times.push((await time(() => fn(run))).ms);
+  times.sort((a, b) => a - b);
+  const m = times[Math.floor(times.length / 2)];
+  console.log(`${label.padEnd(68)} ${m.toFixed(0).padStart(6)} ms   (runs: ${times.map((t) => t.toFixed(0)).join(", ")})`);
+  return m;
+}
+
+async function assertSame(connection: DuckDBConnection, a: string, b: string): Promise<void> {
+  const reader = await connection.runAndReadAll(
+    `SELECT (SELECT count(*) FROM (SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b})) + (SELECT count(*) FROM (SELECT * FROM ${b} EXCEPT ALL SELECT * FROM ${a})) AS diff, (SELECT count(*) FROM ${b}) AS n`,
+  );
+  const [diff, n] = reader.getRows()[0];
+  if (Number(diff) !== 0 || Number(n) !== ROWS) throw new Error(`${b} differs from ${a}: ${String(diff)} rows differ, ${String(n)} rows`);
+}
+
+function toShared(bytes: Uint8Array): Uint8Array {
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  shared.set(bytes);
+  return shared;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    await connection.run(`CREATE TABLE src AS ${SOURCE_SQL}`);
+    const snappyPath = join(dir, "src-snappy.parquet");
+    const plainPath = join(dir, "src-uncompressed.parquet");
+    await connection.run(`COPY src TO ${quoteLiteral(snappyPath)} (FORMAT parquet)`);
+    await connection.run(`COPY src TO ${quoteLiteral(plainPath)} (FORMAT parquet, COMPRESSION uncompressed)`);
+    const ipc = parquetToIPC(readFileSync(plainPath));
+    const sharedIpc = toShared(tableToIPC(tableFromIPC(ipc), "stream"));
+    const table: Table = tableFromIPC(sharedIpc);
+    console.log(`${ROWS} rows × ${table.schema.fields.length} columns; Arrow IPC ${(sharedIpc.byteLength / 1e6).toFixed(0)} MB; Parquet snappy ${(statSync(snappyPath).size / 1e6).toFixed(0)} MB, uncompressed ${(statSync(plainPath).size / 1e6).toFixed(0)} MB`);
+    console.log(`schema: ${table.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join(", ")}`);
+    console.log("");
+    console.log("Arrow → DuckDB table");
+
+    const baseline = await median("baseline: CREATE TABLE AS SELECT * FROM read_parquet (snappy file)", async (run) => {
+      await connection.run(`CREATE OR REPLACE TABLE base_${run} AS SELECT * FROM read_parquet(${quoteLiteral(snappyPath)})`);
+    });
+    await median("baseline: CREATE TABLE AS SELECT * FROM read_parquet (uncompressed file)", async (run) => {
+      await connection.run(`CREATE OR REPLACE TABLE baseu_${run} AS SELECT * FROM read_parquet(${quoteLiteral(plainPath)})`);
+    });
+    const chunks = await median("arrowToDuckDB: Arrow buffers → DataChunks → appender (SAB-backed IPC)", async (run) => {
+      await arrowToDuckDB(connection, `chunks_${run}`, tableFromIPC(sharedIpc), { replace: true });
+    });
+    await assertSame(connection, "src", "chunks_0");
+    const viaParquet = await median("parquet-wasm writeParquet (uncompressed) + write file + read_parquet", async (run) => {
+      const path = join(dir, `wasm-${run}.parquet`);
+      writeFileSync(path, ipcToParquet(ipc));
+      await connection.run(`CREATE OR REPLACE TABLE wasm_${run} AS SELECT * FROM read_parquet(${quoteLiteral(path)})`);
+    });
+    await assertSame(connection, "src", "wasm_0");
+    console.log(`  ratio to baseline: data chunks ${(chunks / baseline).toFixed(2)}×, via Parquet ${(viaParquet / baseline).toFixed(2)}×`);
+
+    console.log("");
+    console.log("DuckDB table → apache-arrow Table");
+    let back: Table | null = null;
+    const toArrow = await median("COPY TO parquet (uncompressed) + readParquet(batchSize 131072) + tableFromIPC", async (run) => {
+      const path = join(dir, `out-${run}.parquet`);
+      await copyQueryToParquet(connection, "SELECT * FROM src", [], path);
+      back = tableFromIPC(parquetToIPC(readFileSync(path)));
+    });
+    await median("COPY TO parquet (snappy) + readParquet(batchSize 131072) + tableFromIPC", async (run) => {
+      const path = join(dir, `outs-${run}.parquet`);
+      await copyQueryToParquet(connection, "SELECT * FROM src", [], path, "snappy");
+      tableFromIPC(parquetToIPC(readFileSync(path)));
+    });
+    await median("  of which COPY TO parquet (uncompressed) alone", async (run) => {
+      await copyQueryToParquet(connection, "SELECT * FROM src", [], join(dir, `only-${run}.parquet`));
+    });
+    if (back === null) throw new Error("no table");
+    const roundTrip: Table = back;
+    await arrowToDuckDB(connection, "round_trip", roundTrip, { replace: true });
+    await assertSame(connection, "src", "round_trip");
+    console.log(`  ratio to baseline read: ${(toArrow / baseline).toFixed(2)}×; round trip types: ${roundTrip.schema.fields.map((f) => String(f.type)).join(", ")}`);
+    console.log("");
+    console.log("all variants load identical values (EXCEPT ALL both ways = 0 rows)");
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

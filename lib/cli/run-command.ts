@@ -1,0 +1,169 @@
+import { parseArgs } from "node:util";
+import { UserError } from "../core/errors";
+import type { RunMode } from "../core/model";
+import type { RunState } from "../core/run-model";
+import type { BlockError, RunEvent } from "../runner/events";
+import type { RunOutcome } from "../runner/runner";
+import type { Services } from "../server/services";
+import { parseVars } from "./parse-vars";
+import { formatBytes, renderProgress, type BlockLine } from "./progress-view";
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+}
+
+export const RUN_USAGE = `usage: sluice run <pipeline> [--var k=v]... [--block b [--upstream | --downstream]] [--logical-date ISO] [--json]`;
+
+/** `sluice run`: runs a pipeline (or part of it) here, with live per-block progress; exit code 1 when it fails. */
+export async function runCommand(argv: string[], services: Services, io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      var: { type: "string", multiple: true, default: [] },
+      block: { type: "string" },
+      upstream: { type: "boolean", default: false },
+      downstream: { type: "boolean", default: false },
+      "logical-date": { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const pipelineName = positionals[0];
+  if (!pipelineName || positionals.length > 1) throw new UserError("usage", RUN_USAGE);
+  if ((values.upstream || values.downstream) && !values.block) throw new UserError("usage", "--upstream and --downstream go with --block");
+  if (values.upstream && values.downstream) throw new UserError("usage", "choose one of --upstream and --downstream");
+  const mode: RunMode = !values.block ? "pipeline" : values.upstream ? "with_upstream" : values.downstream ? "from" : "block";
+  const logicalDate = values["logical-date"] ? parseLogicalDate(values["logical-date"]) : undefined;
+
+  const view = new LiveView(pipelineName, io, values.json ? "silent" : io.stdout.isTTY ? "tty" : "lines");
+  const unsubscribe = services.runner.events.subscribe((event) => view.onEvent(event));
+  const onSignal = () => view.runId && services.runner.cancel(view.runId);
+  process.once("SIGINT", onSignal);
+  try {
+    const started = await services.runner.start({
+      pipeline: pipelineName,
+      mode,
+      block: values.block,
+      variables: parseVars(values.var ?? []),
+      logicalDate,
+    });
+    view.runId = started.runId;
+    const outcome = await started.done;
+    view.finish(outcome);
+    if (values.json) io.stdout.write(JSON.stringify(toJsonSummary(outcome)) + "\n");
+    return outcome.state === "success" ? 0 : 1;
+  } finally {
+    process.off("SIGINT", onSignal);
+    unsubscribe();
+  }
+}
+
+function parseLogicalDate(text: string): string {
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) throw new UserError("usage", `--logical-date: "${text}" is not an ISO date`);
+  return date.toISOString();
+}
+
+export function toJsonSummary(outcome: RunOutcome) {
+  return {
+    run_id: outcome.runId,
+    pipeline: outcome.pipeline,
+    status: outcome.state,
+    blocks: outcome.blocks.map((b) => ({
+      name: b.name,
+      status: b.state,
+      attempts: b.attempt,
+      rows: b.rows,
+      duration_ms: b.durationMs,
+      ...(b.error ? { error: b.error.message } : {}),
+    })),
+  };
+}
+
+/** Message plus the stack frames that point into the block's own file, which is what its author needs. */
+export function describeBlockError(error: BlockError): string {
+  const frames = (error.stack ?? "")
+    .split("\n")
+    .filter((line) => /^\s+at /.test(line) && !line.includes("node_modules") && !line.includes("node:") && !/[/\\]lib[/\\](blocks|executors|runner)[/\\]/.test(line))
+    .slice(0, 3);
+  return [error.message, ...frames.map((f) => f.trim())].join("\n");
+}
+
+class LiveView {
+  runId: string | undefined;
+  private state: RunState = "queued";
+  private readonly blocks = new Map<string, BlockLine>();
+  private drawnLines = 0;
+  private lastDraw = 0;
+
+  constructor(
+    private readonly pipeline: string,
+    private readonly io: CliIo,
+    private readonly mode: "tty" | "lines" | "silent",
+  ) {}
+
+  onEvent(event: RunEvent): void {
+    if (this.runId && event.runId !== this.runId) return;
+    switch (event.type) {
+      case "run_state":
+        this.state = event.state;
+        break;
+      case "block_state": {
+        const line: BlockLine = {
+          ...(this.blocks.get(event.block) ?? { name: event.block }),
+          state: event.state,
+          attempt: event.attempt,
+          rows: event.rows,
+          durationMs: event.durationMs,
+          error: event.error ? describeBlockError(event.error) : undefined,
+        };
+        this.blocks.set(event.block, line);
+        if (this.mode === "lines" && event.state !== "pending") {
+          const extra = [event.rows !== undefined ? `${event.rows} rows` : "", event.durationMs !== undefined ? `${event.durationMs} ms` : ""].filter(Boolean).join(", ");
+          this.io.stdout.write(`${event.block}: ${event.state}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}${extra ? ` — ${extra}` : ""}\n`);
+          if (line.error && (event.state === "failed" || event.state === "up_for_retry")) this.io.stdout.write(indent(line.error) + "\n");
+        }
+        break;
+      }
+      case "progress": {
+        const current = this.blocks.get(event.block);
+        if (!current) break;
+        const p = event.progress;
+        const parts = [
+          p.bytes !== undefined ? `${formatBytes(p.bytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ""}` : "",
+          p.rows !== undefined ? `${p.rows.toLocaleString("en-US")} rows` : "",
+          p.message ?? "",
+        ];
+        current.progress = parts.filter(Boolean).join(" · ");
+        break;
+      }
+      case "log":
+        if (this.mode === "lines") this.io.stdout.write(`  [${event.block}] ${event.line.message}\n`);
+        break;
+    }
+    if (this.mode === "tty") this.draw(false);
+  }
+
+  finish(outcome: RunOutcome): void {
+    if (this.mode === "tty") this.draw(true);
+    if (this.mode === "lines") this.io.stdout.write(`${outcome.pipeline}: run ${outcome.runId} ${outcome.state}\n`);
+  }
+
+  private draw(force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.lastDraw < 80) return;
+    this.lastDraw = now;
+    const lines = renderProgress(this.pipeline, this.runId ?? "…", this.state, [...this.blocks.values()]);
+    const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A` : "";
+    this.io.stdout.write(up + lines.map((l) => `\x1b[2K${l}`).join("\n") + "\n");
+    this.drawnLines = lines.length;
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
+}

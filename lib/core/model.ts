@@ -1,0 +1,61 @@
+/**
+ * The pipeline model shared by every part of Sluice. Plain types only: the zod schema in
+ * `pipeline-schema.ts` turns loose YAML into these, and everything else consumes them.
+ */
+
+export const BLOCK_TYPES = ["loader", "transformer", "exporter", "sensor"] as const;
+export type BlockType = (typeof BLOCK_TYPES)[number];
+
+export const BLOCK_LANGUAGES = ["ts", "sql"] as const;
+export type BlockLanguage = (typeof BLOCK_LANGUAGES)[number];
+
+/** File extension of a block's code file, by language. */
+export const BLOCK_FILE_EXTENSION: Record<BlockLanguage, string> = { ts: "ts", sql: "sql" };
+
+export interface RetryPolicy {
+  /** Extra attempts after the first one. */
+  count: number;
+  delayMs: number;
+  backoff: "constant" | "exponential";
+  maxDelayMs: number;
+}
+
+export interface BlockSpec {
+  /** Unique in the pipeline; `[a-z0-9_]+`; also the file stem and the SQL table name. */
+  name: string;
+  type: BlockType;
+  language: BlockLanguage;
+  upstream: string[];
+  retries: RetryPolicy;
+  /** Null means the runner's default timeout. */
+  timeoutMs: number | null;
+  /** SQL blocks only: a named connection to run in instead of DuckDB. */
+  connection: string | null;
+  /** Distributed executor: the queue a block is routed to. */
+  queue: string | null;
+}
+
+export type VariableValue = string | number | boolean | null | VariableValue[] | { [key: string]: VariableValue };
+export type Variables = Record<string, VariableValue>;
+
+export interface Pipeline {
+  version: 1;
+  name: string;
+  description: string;
+  variables: Variables;
+  blocks: BlockSpec[];
+}
+
+/** A block's file name inside its pipeline folder, e.g. `clean_trips.sql`. */
+export function blockFileName(block: Pick<BlockSpec, "name" | "language">): string {
+  return `${block.name}.${BLOCK_FILE_EXTENSION[block.language]}`;
+}
+
+export const NAME_PATTERN = /^[a-z0-9_]+$/;
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { count: 0, delayMs: 1000, backoff: "exponential", maxDelayMs: 60_000 };
+
+/** What part of a pipeline a run executes (§4 "run only what is asked"). */
+export type RunMode = "pipeline" | "block" | "with_upstream" | "from";
+
+export type RunTrigger = "manual" | "schedule" | "api" | "backfill";

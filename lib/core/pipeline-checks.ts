@@ -1,0 +1,165 @@
+/**
+ * Semantic checks of a pipeline: what a schema cannot say (names unique and well-formed, upstreams that
+ * exist, no cycles). They run on the plain `Pipeline`, so the same rules guard a file being loaded and a
+ * pipeline edited in memory (`validatePipeline` before every save).
+ */
+import { UserError, type ErrorLocation } from "./errors";
+import { findCycle } from "./graph/find-cycle";
+import { formatKeyPath, type PathSegment } from "./key-path";
+import { BLOCK_LANGUAGES, BLOCK_TYPES, NAME_PATTERN, type Pipeline, type VariableValue } from "./model";
+import { didYouMean } from "./suggest";
+
+/** Codes of the problems `findPipelineIssues` reports (a subset of the `UserError` codes). */
+export type PipelineIssueCode = "invalid_value" | "duplicate_block" | "missing_upstream" | "cycle";
+
+/** One problem, located by key path; `parsePipelineYaml` turns the path into a line. */
+export interface PipelineIssue {
+  code: PipelineIssueCode;
+  message: string;
+  path: PathSegment[];
+  block?: string;
+}
+
+/**
+ * How a message refers to a place in the pipeline. The default prints the key path
+ * (`blocks[3].name`); the YAML loader passes one that prints `line 12`.
+ */
+export type DescribePlace = (path: readonly PathSegment[]) => string;
+
+const describeByPath: DescribePlace = (path) => formatKeyPath(path);
+
+/**
+ * Every semantic problem, in file order: pipeline name, then per block its name, duplicates, type and
+ * language, settings and upstream list, then one cycle (self-references are reported per block and not
+ * again as a cycle). An empty list means the pipeline is valid.
+ */
+export function findPipelineIssues(pipeline: Pipeline, describe: DescribePlace = describeByPath): PipelineIssue[] {
+  const issues: PipelineIssue[] = [];
+  const add = (code: PipelineIssueCode, path: PathSegment[], message: string, block?: string): void => {
+    issues.push(block === undefined ? { code, message, path } : { code, message, path, block });
+  };
+
+  if (!NAME_PATTERN.test(pipeline.name)) {
+    add("invalid_value", ["name"], `pipeline name "${pipeline.name}" must be lowercase letters, digits and _ only ([a-z0-9_]+)`);
+  }
+  for (const [key, value] of Object.entries(pipeline.variables)) {
+    const bad = findInvalidVariableValue(value, ["variables", key]);
+    if (bad) add("invalid_value", bad.path, bad.message);
+  }
+
+  const firstIndex = new Map<string, number>();
+  pipeline.blocks.forEach((block, index) => {
+    if (!firstIndex.has(block.name)) firstIndex.set(block.name, index);
+  });
+  const names = [...firstIndex.keys()];
+
+  pipeline.blocks.forEach((block, i) => {
+    const at = (...rest: PathSegment[]): PathSegment[] => ["blocks", i, ...rest];
+    const name = block.name;
+    if (!NAME_PATTERN.test(name)) {
+      add("invalid_value", at("name"), `block name "${name}" must be lowercase letters, digits and _ only ([a-z0-9_]+); it is also the file name and the SQL table name`, name);
+    }
+    const first = firstIndex.get(name) ?? i;
+    if (first !== i) {
+      add("duplicate_block", at("name"), `block "${name}" is defined twice: ${describe(["blocks", first, "name"])} and ${describe(at("name"))}`, name);
+    }
+    if (!BLOCK_TYPES.includes(block.type)) add("invalid_value", at("type"), `block type must be one of ${BLOCK_TYPES.join(", ")}`, name);
+    if (!BLOCK_LANGUAGES.includes(block.language)) add("invalid_value", at("language"), `block language must be one of ${BLOCK_LANGUAGES.join(", ")}`, name);
+
+    const { retries } = block;
+    if (!Number.isSafeInteger(retries.count) || retries.count < 0) add("invalid_value", at("retries", "count"), `retries.count must be a whole number ≥ 0`, name);
+    if (!isWholeMs(retries.delayMs)) add("invalid_value", at("retries", "delay"), `retries.delay must be a duration ≥ 0`, name);
+    if (!isWholeMs(retries.maxDelayMs)) add("invalid_value", at("retries", "max_delay"), `retries.max_delay must be a duration ≥ 0`, name);
+    if (retries.backoff !== "constant" && retries.backoff !== "exponential") add("invalid_value", at("retries", "backoff"), `retries.backoff must be constant or exponential`, name);
+    if (isWholeMs(retries.delayMs) && isWholeMs(retries.maxDelayMs) && retries.maxDelayMs < retries.delayMs) {
+      add("invalid_value", at("retries", "max_delay"), `retries.max_delay must not be shorter than retries.delay`, name);
+    }
+    if (block.timeoutMs !== null && !(isWholeMs(block.timeoutMs) && block.timeoutMs > 0)) {
+      add("invalid_value", at("timeout"), `timeout must be a duration longer than 0 (or left out for the default)`, name);
+    }
+    if (block.connection === "") add("invalid_value", at("connection"), `connection must not be empty; leave it out instead`, name);
+    else if (block.connection !== null && block.language !== "sql") {
+      add("invalid_value", at("connection"), `connection is for SQL blocks; TypeScript block "${name}" opens connections itself through ctx.io`, name);
+    }
+    if (block.queue === "") add("invalid_value", at("queue"), `queue must not be empty; leave it out instead`, name);
+
+    const listed = new Set<string>();
+    block.upstream.forEach((up, j) => {
+      if (up === name) {
+        add("cycle", at("upstream", j), `block "${name}" lists itself as upstream`, name);
+      } else if (!firstIndex.has(up)) {
+        add("missing_upstream", at("upstream", j), `block "${name}" lists upstream "${up}", which is not a block of this pipeline${didYouMean(up, names)}`, name);
+      } else if (listed.has(up)) {
+        add("invalid_value", at("upstream", j), `block "${name}" lists upstream "${up}" twice`, name);
+      }
+      listed.add(up);
+    });
+  });
+
+  const cycle = findCycle(pipeline.blocks.map((b) => ({ name: b.name, upstream: b.upstream.filter((u) => u !== b.name) })));
+  if (cycle) {
+    // Point at the edge that closes the cycle: the first block's upstream entry naming the last one.
+    const head = cycle[0];
+    const index = firstIndex.get(head) ?? 0;
+    const entry = pipeline.blocks[index].upstream.indexOf(cycle[cycle.length - 2]);
+    add("cycle", ["blocks", index, "upstream", entry], `the blocks form a cycle: ${cycle.join(" → ")}`, head);
+  }
+  return issues;
+}
+
+/**
+ * Throws the first problem `findPipelineIssues` finds, as a `UserError` whose location carries the key
+ * path and block. Why a separate entry point: the editor and the API validate an edited pipeline before
+ * writing it, where there is no YAML and so no line numbers.
+ *
+ * @throws UserError with code `invalid_value`, `duplicate_block`, `missing_upstream` or `cycle`.
+ */
+export function validatePipeline(pipeline: Pipeline, file?: string): void {
+  const [first] = findPipelineIssues(pipeline);
+  if (!first) return;
+  const location: ErrorLocation = { path: formatKeyPath(first.path) };
+  if (file !== undefined) location.file = file;
+  if (first.block !== undefined) location.block = first.block;
+  throw new UserError(first.code, `${formatKeyPath(first.path)}: ${first.message}`, location);
+}
+
+/**
+ * The first part of a variable value that JSON cannot carry (NaN, Infinity, a Date, a function…),
+ * because variables travel through the API, the metadata store and worker messages as JSON.
+ */
+export function findInvalidVariableValue(value: unknown, path: PathSegment[]): { path: PathSegment[]; message: string } | undefined {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
+  if (typeof value === "number") {
+    return Number.isFinite(value) ? undefined : { path, message: `variable value ${value} is not a finite number` };
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = findInvalidVariableValue(value[i], [...path, i]);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      const bad = findInvalidVariableValue(item, [...path, key]);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  return { path, message: `variable values must be strings, numbers, booleans, null, lists or maps (got ${typeof value})` };
+}
+
+/** Type guard for a JSON-safe variable value (see `findInvalidVariableValue`). */
+export function isVariableValue(value: unknown): value is VariableValue {
+  return findInvalidVariableValue(value, []) === undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function isWholeMs(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}

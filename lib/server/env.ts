@@ -1,0 +1,35 @@
+import { z } from "zod";
+
+/**
+ * The only reader of process.env (STYLE §9). Everything else receives these values.
+ */
+/** An empty variable counts as unset (as `FOO= cmd` means in a shell). */
+const optionalString = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
+const optionalNumber = z.preprocess((value) => (value === "" ? undefined : value), z.coerce.number().int().min(0).max(65535).optional());
+
+const envSchema = z.object({
+  SLUICE_PROJECT_DIR: optionalString,
+  SLUICE_HOME: optionalString,
+  SLUICE_HOST: optionalString,
+  SLUICE_PORT: optionalNumber,
+  SLUICE_TOKEN: optionalString,
+  SLUICE_POOL_SIZE: optionalNumber,
+  DATABASE_URL: optionalString,
+  REDIS_URL: optionalString,
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid environment variable ${issue.path.join(".")}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Reads one variable for block code (`ctx.env(name)`); kept here so that env access stays in one file. */
+export function envVar(name: string): string | undefined {
+  return process.env[name];
+}

@@ -1,0 +1,76 @@
+import os from "node:os";
+import path from "node:path";
+import { LocalExecutor } from "../executors/local-executor";
+import { Runner } from "../runner/runner";
+import { LogStore } from "../store/log-store";
+import { SqliteRunStore } from "../store/metadata/sqlite-run-store";
+import type { RunStore } from "../store/metadata/run-store";
+import { OutputStore } from "../store/output-store";
+import { PipelineFiles } from "../store/pipeline-files";
+import { readEnv, type Env } from "./env";
+
+/** Everything a Sluice process needs, wired once (the composition root). */
+export interface Services {
+  projectDir: string;
+  dataDir: string;
+  files: PipelineFiles;
+  runs: RunStore;
+  outputs: OutputStore;
+  logs: LogStore;
+  executor: LocalExecutor;
+  runner: Runner;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  projectDir?: string;
+  dataDir?: string;
+  poolSize?: number;
+  defaultTimeoutMs?: number;
+  maxParallelBlocks?: number;
+  env?: Env;
+}
+
+const DEFAULT_BLOCK_TIMEOUT_MS = 60 * 60 * 1000;
+
+export async function createServices(options: ServiceOptions = {}): Promise<Services> {
+  const env = options.env ?? readEnv();
+  const projectDir = path.resolve(options.projectDir ?? env.SLUICE_PROJECT_DIR ?? process.cwd());
+  const dataDir = path.resolve(projectDir, options.dataDir ?? env.SLUICE_HOME ?? ".sluice");
+  const poolSize = options.poolSize ?? env.SLUICE_POOL_SIZE ?? Math.max(2, os.availableParallelism());
+  const files = new PipelineFiles(path.join(projectDir, "pipelines"));
+  const runs = await SqliteRunStore.open(path.join(dataDir, "sluice.db"));
+  const outputs = new OutputStore(dataDir);
+  const logs = new LogStore(dataDir);
+  const executor = new LocalExecutor({
+    projectDir,
+    cacheDir: path.join(dataDir, "cache"),
+    poolSize,
+    defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
+  });
+  const runner = new Runner({
+    projectDir,
+    pipelines: files,
+    store: runs,
+    outputs,
+    logs,
+    executor,
+    maxParallelBlocks: options.maxParallelBlocks ?? poolSize,
+    defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
+  });
+  return {
+    projectDir,
+    dataDir,
+    files,
+    runs,
+    outputs,
+    logs,
+    executor,
+    runner,
+    async close() {
+      await executor.close();
+      await logs.flush();
+      await runs.close();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { REPO_ROOT, taxiDataDir } from "./taxi-data";
+
+/** Runs the real `sluice` command in a project folder, as a user would. */
+function sluice(projectDir: string, args: string[]) {
+  const result = spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "sluice.cjs"), ...args], {
+    cwd: projectDir,
+    env: { ...process.env, SLUICE_PROJECT_DIR: projectDir },
+    encoding: "utf8",
+    timeout: 240_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+interface JsonSummary {
+  run_id: string;
+  status: string;
+  blocks: { name: string; status: string; rows: number | null; duration_ms: number | null; error?: string }[];
+}
+
+describe("sluice run (the CLI, end to end)", () => {
+  let projectDir: string;
+
+  beforeAll(() => {
+    projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-cli-"));
+    fs.cpSync(path.join(REPO_ROOT, "pipelines"), path.join(projectDir, "pipelines"), { recursive: true });
+  });
+
+  afterAll(() => fs.rmSync(projectDir, { recursive: true, force: true }));
+
+  it("runs hello with no network and no database server, and writes its Parquet file", () => {
+    const { code, stdout, stderr } = sluice(projectDir, ["run", "hello", "--json"]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as JsonSummary;
+    expect(summary.status).toBe("success");
+    expect(summary.blocks.map((b) => [b.name, b.status, b.rows])).toEqual([
+      ["load_trips", "success", 1000],
+      ["fares_by_borough", "success", 5],
+      ["export_parquet", "success", null],
+    ]);
+    expect(fs.existsSync(path.join(projectDir, ".sluice", "lake", "hello", "fares_by_borough.parquet"))).toBe(true);
+  });
+
+  it("runs green_taxi_etl on the real TLC files: 266,855 rows loaded, a lake partitioned by pickup date", () => {
+    const lake = path.join(projectDir, "lake");
+    const { code, stdout, stderr } = sluice(projectDir, [
+      "run",
+      "green_taxi_etl",
+      "--var",
+      `base_url=${pathToFileURL(taxiDataDir()).href}`,
+      "--var",
+      `lake_dir=${lake}`,
+      "--json",
+    ]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as JsonSummary;
+    const rows = Object.fromEntries(summary.blocks.map((b) => [b.name, b.rows]));
+    expect(rows.load_green_taxi).toBe(266_855);
+    expect(rows.clean_trips).toBeGreaterThan(100_000);
+    expect(rows.clean_trips).toBeLessThan(266_855);
+    const partitions = fs.readdirSync(lake).filter((d) => d.startsWith("lpep_pickup_date="));
+    expect(partitions).toContain("lpep_pickup_date=2020-10-01");
+    expect(partitions.length).toBeGreaterThan(90);
+  });
+
+  it("prints live progress lines when not on a terminal, and exits 1 when a block fails", () => {
+    const dir = path.join(projectDir, "pipelines", "throws");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, "pipeline.yaml"),
+      "version: 1\nname: throws\ndescription: fails\nblocks:\n  - { name: bad, type: loader, language: ts, upstream: [] }\n",
+    );
+    fs.writeFileSync(path.join(dir, "bad.ts"), 'export default async function load() {\n  throw new Error("no such table: trips");\n}\n');
+    const { code, stdout } = sluice(projectDir, ["run", "throws"]);
+    expect(code).toBe(1);
+    expect(stdout).toContain("bad: running");
+    expect(stdout).toContain("bad: failed");
+    expect(stdout).toContain("no such table: trips");
+    expect(stdout).toMatch(/bad\.ts:2/);
+  });
+
+  it("rejects invalid YAML with the file and line, exit code 2, and records no run", () => {
+    const dir = path.join(projectDir, "pipelines", "bad_yaml");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "pipeline.yaml"), "version: 1\nname: bad_yaml\nblocks:\n  - name: a\n    type: [loader\n");
+    const { code, stderr } = sluice(projectDir, ["run", "bad_yaml"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/pipeline\.yaml:\d+/);
+  });
+
+  it("explains usage errors", () => {
+    const { code, stderr } = sluice(projectDir, ["run"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("usage: sluice run <pipeline>");
+  });
+});

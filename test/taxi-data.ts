@@ -1,0 +1,16 @@
+import fs from "node:fs";
+import path from "node:path";
+
+/**
+ * The real NYC TLC files tests and benchmarks read (never committed here): ../shared/data/nyc-taxi beside the
+ * repository, or SLUICE_TAXI_DATA.
+ */
+export function taxiDataDir(): string {
+  const dir = process.env.SLUICE_TAXI_DATA ?? path.resolve(__dirname, "..", "..", "shared", "data", "nyc-taxi");
+  if (!fs.existsSync(path.join(dir, "green_tripdata_2020-10.csv.gz"))) {
+    throw new Error(`NYC taxi files not found in ${dir}: set SLUICE_TAXI_DATA to the folder holding green_tripdata_2020-10.csv.gz`);
+  }
+  return dir;
+}
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
