@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".next/", ".sluice/", "public/monaco/", "next-env.d.ts", "test-results/", "bench/.out/"] },
+  { ignores: ["node_modules/", ".next/", ".sluice/", "public/monaco/", "next-env.d.ts", "test-results/", "bench/.out/", "lib/**/__fixtures__/**", "test/fixtures/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -67,7 +67,7 @@ class Scratch {
  * Loads an Arrow table (or Arrow IPC bytes, stream or file format) into a new DuckDB table.
  *
  * Why not Parquet in between: writing Parquet with parquet-wasm then `read_parquet` costs an encode and a
- * decode of every value; copying buffers is a memcpy for most columns. Types map value-faithfully: Int*/Uint*,
+ * decode of every value; copying buffers is a memcpy for most columns. Types map value-faithfully: Int and Uint of every width,
  * Float32/64, Bool, Utf8/LargeUtf8 (and dictionaries of them) → VARCHAR, Binary → BLOB, Date → DATE,
  * Timestamp<unit> → TIMESTAMP_S/_MS/TIMESTAMP/_NS (TIMESTAMPTZ in microseconds when the Arrow type has a
  * time zone), Time → TIME, Decimal128 → DECIMAL(p,s), Null → VARCHAR of nulls. Other types are a UserError
@@ -172,14 +172,16 @@ const copyFixed =
 
 /** Element-wise conversion into a plain typed array, then one copy (dates in ms, timestamps with a time zone, times). */
 function convertInto<T extends Int32Array | BigInt64Array>(
-  make: (n: number) => T,
+  bytesPerValue: number,
+  view: (buffer: ArrayBuffer) => T,
   convert: (values: ArrayBufferView, index: number) => T[number],
 ): ColumnWriter {
   return (vector, data, row, count) => {
     const values = typedValues(data);
-    const out = make(count);
+    const buffer = new ArrayBuffer(count * bytesPerValue);
+    const out = view(buffer);
     for (let i = 0; i < count; i++) out[i] = convert(values, row + i);
-    duckdb.copy_data_to_vector(vector, 0, out.buffer, 0, out.byteLength);
+    duckdb.copy_data_to_vector(vector, 0, buffer, 0, buffer.byteLength);
   };
 }
 
@@ -346,7 +348,8 @@ function planColumn(tableName: string, field: Field): ColumnPlan {
     return plan(
       DATE,
       convertInto(
-        (n) => new Int32Array(n),
+        4,
+        (buffer) => new Int32Array(buffer),
         (values, i) => {
           const ms = asBigInt64(values)[i];
           const days = ms / MS_PER_DAY;
@@ -362,7 +365,8 @@ function planColumn(tableName: string, field: Field): ColumnPlan {
       return plan(
         TIMESTAMPTZ,
         convertInto(
-          (n) => new BigInt64Array(n),
+          8,
+          (buffer) => new BigInt64Array(buffer),
           (values, i) => toMicros(asBigInt64(values)[i], unit),
         ),
       );
@@ -382,7 +386,8 @@ function planColumn(tableName: string, field: Field): ColumnPlan {
     return plan(
       TIME,
       convertInto(
-        (n) => new BigInt64Array(n),
+        8,
+          (buffer) => new BigInt64Array(buffer),
         (values, i) => toMicros(BigInt(asInt32(values)[i]), unit),
       ),
     );

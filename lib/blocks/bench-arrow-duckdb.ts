@@ -48,9 +48,13 @@ async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T
   return { ms: performance.now() - start, value };
 }
 
-async function median(label: string, fn: (run: number) => Promise<void>): Promise<number> {
+/** Runs `fn` RUNS times, calling `after` (untimed: checks, DROP TABLE) after each so tables do not pile up. */
+async function median(label: string, fn: (run: number) => Promise<void>, after?: (run: number) => Promise<void>): Promise<number> {
   const times: number[] = [];
-  for (let run = 0; run < RUNS; run++) times.push((await time(() => fn(run))).ms);
+  for (let run = 0; run < RUNS; run++) {
+    times.push((await time(() => fn(run))).ms);
+    if (after) await after(run);
+  }
   times.sort((a, b) => a - b);
   const m = times[Math.floor(times.length / 2)];
   console.log(`${label.padEnd(68)} ${m.toFixed(0).padStart(6)} ms   (runs: ${times.map((t) => t.toFixed(0)).join(", ")})`);
@@ -81,30 +85,35 @@ async function main(): Promise<void> {
     const plainPath = join(dir, "src-uncompressed.parquet");
     await connection.run(`COPY src TO ${quoteLiteral(snappyPath)} (FORMAT parquet)`);
     await connection.run(`COPY src TO ${quoteLiteral(plainPath)} (FORMAT parquet, COMPRESSION uncompressed)`);
-    const ipc = parquetToIPC(readFileSync(plainPath));
+    const ipc = await parquetToIPC(readFileSync(plainPath));
     const sharedIpc = toShared(tableToIPC(tableFromIPC(ipc), "stream"));
     const table: Table = tableFromIPC(sharedIpc);
     console.log(`${ROWS} rows × ${table.schema.fields.length} columns; Arrow IPC ${(sharedIpc.byteLength / 1e6).toFixed(0)} MB; Parquet snappy ${(statSync(snappyPath).size / 1e6).toFixed(0)} MB, uncompressed ${(statSync(plainPath).size / 1e6).toFixed(0)} MB`);
     console.log(`schema: ${table.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join(", ")}`);
     console.log("");
     console.log("Arrow → DuckDB table");
+    const drop = (name: string) => async () => {
+      await connection.run(`DROP TABLE ${name}`);
+    };
+    const checkAndDrop = (name: string) => async (run: number) => {
+      if (run === 0) await assertSame(connection, "src", name);
+      await drop(name)();
+    };
 
     const baseline = await median("baseline: CREATE TABLE AS SELECT * FROM read_parquet (snappy file)", async (run) => {
-      await connection.run(`CREATE OR REPLACE TABLE base_${run} AS SELECT * FROM read_parquet(${quoteLiteral(snappyPath)})`);
-    });
+      await connection.run(`CREATE TABLE base AS SELECT * FROM read_parquet(${quoteLiteral(snappyPath)})`);
+    }, drop("base"));
     await median("baseline: CREATE TABLE AS SELECT * FROM read_parquet (uncompressed file)", async (run) => {
-      await connection.run(`CREATE OR REPLACE TABLE baseu_${run} AS SELECT * FROM read_parquet(${quoteLiteral(plainPath)})`);
-    });
-    const chunks = await median("arrowToDuckDB: Arrow buffers → DataChunks → appender (SAB-backed IPC)", async (run) => {
-      await arrowToDuckDB(connection, `chunks_${run}`, tableFromIPC(sharedIpc), { replace: true });
-    });
-    await assertSame(connection, "src", "chunks_0");
+      await connection.run(`CREATE TABLE baseu AS SELECT * FROM read_parquet(${quoteLiteral(plainPath)})`);
+    }, drop("baseu"));
+    const chunks = await median("arrowToDuckDB: Arrow buffers → DataChunks → appender (SAB-backed IPC)", async () => {
+      await arrowToDuckDB(connection, "chunks", tableFromIPC(sharedIpc));
+    }, checkAndDrop("chunks"));
     const viaParquet = await median("parquet-wasm writeParquet (uncompressed) + write file + read_parquet", async (run) => {
       const path = join(dir, `wasm-${run}.parquet`);
-      writeFileSync(path, ipcToParquet(ipc));
-      await connection.run(`CREATE OR REPLACE TABLE wasm_${run} AS SELECT * FROM read_parquet(${quoteLiteral(path)})`);
-    });
-    await assertSame(connection, "src", "wasm_0");
+      writeFileSync(path, await ipcToParquet(ipc));
+      await connection.run(`CREATE TABLE wasm AS SELECT * FROM read_parquet(${quoteLiteral(path)})`);
+    }, checkAndDrop("wasm"));
     console.log(`  ratio to baseline: data chunks ${(chunks / baseline).toFixed(2)}×, via Parquet ${(viaParquet / baseline).toFixed(2)}×`);
 
     console.log("");
@@ -113,12 +122,12 @@ async function main(): Promise<void> {
     const toArrow = await median("COPY TO parquet (uncompressed) + readParquet(batchSize 131072) + tableFromIPC", async (run) => {
       const path = join(dir, `out-${run}.parquet`);
       await copyQueryToParquet(connection, "SELECT * FROM src", [], path);
-      back = tableFromIPC(parquetToIPC(readFileSync(path)));
+      back = tableFromIPC(await parquetToIPC(readFileSync(path)));
     });
     await median("COPY TO parquet (snappy) + readParquet(batchSize 131072) + tableFromIPC", async (run) => {
       const path = join(dir, `outs-${run}.parquet`);
       await copyQueryToParquet(connection, "SELECT * FROM src", [], path, "snappy");
-      tableFromIPC(parquetToIPC(readFileSync(path)));
+      tableFromIPC(await parquetToIPC(readFileSync(path)));
     });
     await median("  of which COPY TO parquet (uncompressed) alone", async (run) => {
       await copyQueryToParquet(connection, "SELECT * FROM src", [], join(dir, `only-${run}.parquet`));

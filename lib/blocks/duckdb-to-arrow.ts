@@ -7,26 +7,27 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { tableFromIPC, type Table } from "apache-arrow";
+import { runWithParams } from "./duckdb-params";
 import { quoteLiteral, trimStatement } from "./sql-text";
 
 /** Turns a Parquet file into Arrow IPC stream bytes somewhere other than the calling thread (a pool worker). */
 export type ParquetDecoder = (parquetPath: string) => Promise<Uint8Array>;
 
 /**
- * Runs `query` (a single SELECT, `params` bound as $1..$n) and writes its result to `path` as Parquet.
+ * Runs `query` (a single SELECT, `params` bound as $1..$n, see duckdb-params.ts) and writes its result to `path` as Parquet.
  * Uncompressed by default: this file is a hand-off, read once and deleted; compression only costs CPU here.
  */
 export async function copyQueryToParquet(
   connection: DuckDBConnection,
   query: string,
-  params: readonly DuckDBValue[],
+  params: readonly unknown[],
   path: string,
   compression: "uncompressed" | "snappy" | "zstd" = "uncompressed",
 ): Promise<void> {
   const sql = `COPY (${trimStatement(query).body}\n) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION ${compression})`;
-  await connection.run(sql, params.length > 0 ? [...params] : undefined);
+  await runWithParams(connection, sql, params);
 }
 
 /**
@@ -36,7 +37,7 @@ export async function copyQueryToParquet(
 export async function duckdbToArrow(
   connection: DuckDBConnection,
   query: string,
-  params: readonly DuckDBValue[],
+  params: readonly unknown[],
   options: { tempDir: string; decode: ParquetDecoder },
 ): Promise<Table> {
   const path = join(options.tempDir, `query-${randomUUID()}.parquet`);

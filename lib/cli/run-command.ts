@@ -85,7 +85,7 @@ export function toJsonSummary(outcome: RunOutcome) {
 export function describeBlockError(error: BlockError): string {
   const frames = (error.stack ?? "")
     .split("\n")
-    .filter((line) => /^\s+at /.test(line) && !line.includes("node_modules") && !line.includes("node:") && !/[/\\]lib[/\\](blocks|executors|runner)[/\\]/.test(line))
+    .filter((line) => /^\s+at /.test(line) && !/node_modules|node:|[/\\]cache[/\\]workers[/\\]|[/\\]lib[/\\](blocks|executors|runner)[/\\]/.test(line))
     .slice(0, 3);
   return [error.message, ...frames.map((f) => f.trim())].join("\n");
 }

@@ -31,15 +31,15 @@ export interface LoadedYaml {
  * Parse YAML text keeping positions.
  *
  * @throws UserError code `invalid_yaml` with line and column of the first syntax error (also for
- *   duplicate keys, several documents in one file, and keys that are lists or maps).
+ *   duplicate keys, several documents in one file, keys that are lists or maps, and alias bombs).
  */
 export function loadYaml(text: string, file: string): LoadedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const [first] = doc.errors;
   if (first) {
-    const [start] = first.linePos ?? [{ line: 1, col: 1 }];
-    throw yamlError(file, { line: start.line, column: start.col }, first.message);
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    throw yamlError(file, { line, column: col }, first.message);
   }
   visit(doc, {
     Pair(_, pair) {
@@ -54,9 +54,17 @@ export function loadYaml(text: string, file: string): LoadedYaml {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
+  let value: unknown;
+  try {
+    // A low alias budget refuses "billion laughs" files that expand aliases exponentially.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw yamlError(file, { line: 1, column: 1 }, detail);
+  }
   return {
     file,
-    value: doc.toJS({ maxAliasCount: 1000 }),
+    value,
     locate: (path, at = "value") => position(locateOffset(doc, path, at)),
   };
 }
@@ -110,7 +118,7 @@ export interface SchemaErrorOptions {
 }
 
 /**
- * One `UserError` per zod issue (one per unknown key), in the order zod reports them, each with file,
+ * One `UserError` per zod issue (one per unknown key), in file order, each with file,
  * key path, line and column. Codes: `unknown_key` for keys the strict schema does not know,
  * `invalid_value` for everything else (wrong type, missing key, bad enum value, custom checks).
  * Parse with `error: yamlErrorMap` for messages in the same voice.
@@ -129,7 +137,13 @@ export function schemaErrors(issues: readonly z.core.$ZodIssue[], loaded: Loaded
     }
     errors.push(locatedError(loaded, "invalid_value", path, issue.message, options));
   }
-  return errors;
+  return sortByPosition(errors);
+}
+
+/** Errors in the order they appear in the file (stable for equal positions). */
+export function sortByPosition(errors: readonly UserError[]): UserError[] {
+  const key = (e: UserError): number => (e.location.line ?? 0) * 1_000_000 + (e.location.column ?? 0);
+  return [...errors].sort((a, b) => key(a) - key(b));
 }
 
 /** A `UserError` at a key path of a loaded file: `file:line:col: path: detail`. */
@@ -187,13 +201,13 @@ function describeExpected(expected: string): string {
   }
 }
 
-/** How a wrong value is named in a message: its YAML kind and, if short, the value. */
+/** How a wrong value is named in a message: the value itself if short, else its kind. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null (an empty value)";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
+  if (typeof value !== "string") return String(value);
   const shown = JSON.stringify(value);
-  const kind = typeof value === "string" ? "the text" : typeof value === "number" ? "the number" : "the value";
-  return shown.length <= 40 ? `${kind} ${shown}` : `${kind} ${shown.slice(0, 37)}…`;
+  return shown.length <= 40 ? `the text ${shown}` : `the text ${shown.slice(0, 37)}…`;
 }

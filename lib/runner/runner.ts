@@ -1,11 +1,11 @@
-import { randomUUID } from "node:crypto";
-import { isRetryable, OperationalError, UserError } from "../core/errors";
+import { OperationalError, UserError } from "../core/errors";
 import type { BlockSpec, Pipeline, RunMode, RunTrigger, Variables } from "../core/model";
 import { planRun } from "../core/plan";
 import { retryDelayMs } from "../core/retry";
-import type { BlockRunState, RunState } from "../core/run-model";
-import { deriveRunState, transitionBlockRun, type BlockRunEvent } from "../core/run-state";
+import { isTerminalRunState, type BlockRunState, type RunState } from "../core/run-model";
+import { blockFailEvent, deriveRunState, transitionBlockRun, transitionRun, type BlockRunEvent, type RunEvent as RunStateEvent } from "../core/run-state";
 import type { BlockInput, BlockRunResult, RunScopedExecutor } from "../executors/types";
+import type { BlockAttempt } from "../store/metadata/run-store";
 import type { OutputRecord, OutputWriter } from "../store/output-types";
 import { toBlockError } from "./block-error";
 import { RunEventBus, type BlockError, type RunEvent } from "./events";
@@ -23,7 +23,7 @@ export interface RunnerStore {
     block: string | null;
     blocks: string[];
   }): Promise<{ id: string }>;
-  updateRunState(id: string, state: RunState, patch: { at: string; error?: string | null }): Promise<void>;
+  updateRunState(id: string, state: RunState, patch: { at: string; error?: string | null }): Promise<unknown>;
   updateBlockRun(
     runId: string,
     block: string,
@@ -38,7 +38,8 @@ export interface RunnerStore {
       rows?: number | null;
       durationMs?: number | null;
     },
-  ): Promise<void>;
+  ): Promise<unknown>;
+  recordAttempt(attempt: BlockAttempt): Promise<void>;
   latestSuccessfulOutput(pipeline: string, block: string): Promise<OutputRecord | null>;
 }
 
@@ -163,7 +164,6 @@ export class Runner {
     const logicalDate = request.logicalDate ?? this.now().toISOString();
     const variables: Variables = { ...pipeline.variables, ...(request.variables ?? {}) };
     const run = await this.options.store.createRun({
-      id: newRunId(this.now()),
       pipeline: pipeline.name,
       trigger: request.trigger ?? "manual",
       triggerId: request.triggerId ?? null,
@@ -219,7 +219,12 @@ export class Runner {
       if (!spec) throw new UserError("missing_block", `block "${name}" is not in pipeline "${pipeline.name}"`, { block: name });
       slots.set(name, { spec, state: "pending", attempt: 0, rows: null, durationMs: null });
     }
-    await this.setRunState(runId, pipeline.name, "running");
+    let runState: RunState = "queued";
+    const moveRun = async (event: RunStateEvent, error?: string) => {
+      runState = transitionRun(runState, event);
+      await this.setRunState(runId, pipeline.name, runState, error);
+    };
+    await moveRun({ type: "start" });
 
     const running = new Map<string, Promise<void>>();
     const isReady = (slot: BlockSlot) =>
@@ -243,17 +248,18 @@ export class Runner {
     } catch (error) {
       // A store or executor bug: do not leave the run `running`.
       await Promise.allSettled(running.values());
-      await this.finishLeftovers(context, slots, "cancel");
-      await this.setRunState(runId, pipeline.name, "failed", toBlockError(error).message);
+      await this.finishLeftovers(context, slots, "cancel").catch(() => undefined);
       await this.options.executor.endRun(runId);
-      return outcome(runId, pipeline.name, "failed", slots);
+      await moveRun({ type: "fail" }, `internal error: ${toBlockError(error).message}`);
+      return outcome(runId, pipeline.name, runState, slots);
     }
 
     await this.finishLeftovers(context, slots, context.signal.aborted ? "cancel" : "upstream_failed");
-    const state = context.signal.aborted ? "cancelled" : deriveRunState([...slots.values()].map((s) => s.state));
     await this.options.executor.endRun(runId);
-    await this.setRunState(runId, pipeline.name, state);
-    return outcome(runId, pipeline.name, state, slots);
+    const derived = context.signal.aborted ? "cancelled" : deriveRunState([...slots.values()].map((s) => s.state));
+    const event: RunStateEvent = derived === "success" ? { type: "succeed" } : derived === "cancelled" ? { type: "cancel" } : { type: "fail" };
+    await moveRun(event, isTerminalRunState(derived) ? undefined : "internal error: a block run did not finish");
+    return outcome(runId, pipeline.name, runState, slots);
   }
 
   /** Every block that never ran ends as cancelled (run cancelled) or upstream_failed (an upstream failed). */
@@ -301,12 +307,9 @@ export class Runner {
         slot.result = result;
         slot.rows = result.output?.summary.rows ?? null;
         slot.durationMs = this.now().getTime() - startedAt.getTime();
-        await this.moveBlock(context, slot, { type: "succeed" }, {
-          endedAt: this.now().toISOString(),
-          output: result.output,
-          rows: slot.rows,
-          durationMs: slot.durationMs,
-        });
+        const endedAt = this.now().toISOString();
+        await this.moveBlock(context, slot, { type: "succeed" }, { endedAt, output: result.output, rows: slot.rows, durationMs: slot.durationMs });
+        await this.recordAttempt(context, slot, startedAt.toISOString(), endedAt);
         return;
       } catch (error) {
         slot.durationMs = this.now().getTime() - startedAt.getTime();
@@ -314,11 +317,12 @@ export class Runner {
         const endedAt = this.now().toISOString();
         if (context.signal.aborted) {
           await this.moveBlock(context, slot, { type: "cancel" }, { endedAt, error: slot.error, durationMs: slot.durationMs });
+          await this.recordAttempt(context, slot, startedAt.toISOString(), endedAt);
           return;
         }
         const attemptsLeft = spec.retries.count + 1 - slot.attempt;
-        const retryable = isRetryable(error);
-        await this.moveBlock(context, slot, { type: "fail", retryable, attemptsLeft }, { endedAt, error: slot.error, durationMs: slot.durationMs });
+        await this.moveBlock(context, slot, blockFailEvent(error, attemptsLeft), { endedAt, error: slot.error, durationMs: slot.durationMs });
+        await this.recordAttempt(context, slot, startedAt.toISOString(), endedAt);
         if (slot.state !== "up_for_retry") return;
         await this.sleep(retryDelayMs(spec.retries, slot.attempt), context.signal);
         if (context.signal.aborted) return; // finishLeftovers cancels it
@@ -327,6 +331,18 @@ export class Runner {
         context.signal.removeEventListener("abort", onRunAbort);
       }
     }
+  }
+
+  private async recordAttempt(context: RunContext, slot: BlockSlot, startedAt: string, endedAt: string): Promise<void> {
+    await this.options.store.recordAttempt({
+      runId: context.runId,
+      block: slot.spec.name,
+      attempt: slot.attempt,
+      state: slot.state,
+      startedAt,
+      endedAt,
+      error: slot.state === "success" ? null : (slot.error ?? null),
+    });
   }
 
   private inputsOf(context: RunContext, spec: BlockSpec, slots: Map<string, BlockSlot>): BlockInput[] {
@@ -399,10 +415,4 @@ function outcome(runId: string, pipeline: string, state: RunState, slots: Map<st
       error: s.error,
     })),
   };
-}
-
-/** Sortable run ids: time first, so listings and folders order naturally. */
-function newRunId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:T.Z]/g, "").slice(0, 17);
-  return `${stamp}-${randomUUID().slice(0, 8)}`;
 }

@@ -1,0 +1,1 @@
+export const notADefault = 1;

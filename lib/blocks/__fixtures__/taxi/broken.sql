@@ -1,0 +1,1 @@
+SELEC vendor_id FROM load_trips

@@ -1,0 +1,73 @@
+/**
+ * Builds the `BlockContext` a TypeScript block receives (lib/sdk), inside its worker thread. The context
+ * talks to the main thread only through the callbacks given here, so it can be unit-tested without a worker.
+ */
+import { format } from "node:util";
+import type { Table } from "apache-arrow";
+import type { LogLine, Progress } from "../executors/types";
+import type { BlockContext, BlockLogger, SqlParam } from "../sdk";
+import type { RunBlockJob } from "./worker-protocol";
+
+export interface ContextChannel {
+  log(level: LogLine["level"], message: string): void;
+  progress(progress: Progress): void;
+  /** Runs DuckDB SQL on the main thread and decodes the result here. */
+  sql(query: string, params: SqlParam[]): Promise<Table>;
+  env(name: string): string | undefined;
+}
+
+/** Formats log arguments the way console.log does (`%s`, objects inspected). */
+export function formatLogArgs(args: unknown[]): string {
+  return format(...args);
+}
+
+function isSqlParam(value: unknown): value is SqlParam {
+  return (
+    value === null ||
+    typeof value === "string" ||
+    typeof value === "number" ||
+    typeof value === "boolean" ||
+    typeof value === "bigint" ||
+    value instanceof Date
+  );
+}
+
+/**
+ * @param inputs upstream tables by name, decoded lazily: a block that never touches `ctx.inputs.x` never
+ * pays for decoding a persisted Parquet upstream.
+ */
+export function buildBlockContext(job: RunBlockJob, inputs: ReadonlyMap<string, () => Table>, signal: AbortSignal, channel: ContextChannel): BlockContext {
+  const log: BlockLogger = {
+    debug: (...args) => channel.log("debug", formatLogArgs(args)),
+    info: (...args) => channel.log("info", formatLogArgs(args)),
+    warn: (...args) => channel.log("warn", formatLogArgs(args)),
+    error: (...args) => channel.log("error", formatLogArgs(args)),
+  };
+  const inputView: Record<string, Table> = {};
+  for (const [name, get] of inputs) {
+    Object.defineProperty(inputView, name, { enumerable: true, get });
+  }
+  Object.freeze(inputView);
+  return {
+    runId: job.runId,
+    pipeline: job.pipeline,
+    block: job.block,
+    attempt: job.attempt,
+    logicalDate: new Date(job.logicalDate),
+    dataInterval: { start: new Date(job.dataInterval.start), end: new Date(job.dataInterval.end) },
+    variables: job.variables,
+    env: (name) => channel.env(name),
+    log,
+    signal,
+    inputs: inputView,
+    progress: (progress) => channel.progress({ ...progress }),
+    sql: async (query, params = []) => {
+      if (typeof query !== "string") throw new TypeError("ctx.sql(query, params?): query must be a string");
+      const list = [...params];
+      const bad = list.findIndex((value) => !isSqlParam(value));
+      if (bad >= 0) throw new TypeError(`ctx.sql: parameter $${bad + 1} must be a string, number, boolean, bigint, Date or null`);
+      return channel.sql(query, list);
+    },
+    io: {},
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Runs a SQL block (`<name>.sql`) in the run's DuckDB database (DESIGN §3, §12).
+ *
+ * 1. Render the template: `{{ variables.x }}`, `{{ logical_date }}`, … become `$n` parameters bound as
+ *    prepared-statement values (lib/core/sql-template.ts), never pasted into the SQL.
+ * 2. Make every upstream visible as a table/view of its block name (run-database.ts).
+ * 3. `CREATE OR REPLACE TABLE <block> AS <query>`: the output stays in DuckDB for downstream SQL blocks.
+ * 4. `COPY <block> TO <temp>.parquet`, summarise with one aggregate query, commit through the output store.
+ *
+ * Only a single SELECT (including `WITH … SELECT`, `FROM t`, `VALUES …`) is a block's output: a script of
+ * several statements or DDL/DML has no single result to hand downstream and would make re-runs
+ * non-idempotent, so both are rejected with a UserError before anything runs.
+ *
+ * Timeout and cancel call `connection.interrupt()` on the block's own connection, so only this block stops.
+ */
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join, relative } from "node:path";
+import { StatementType, type DuckDBConnection } from "@duckdb/node-api";
+import { OperationalError, UserError, isSluiceError } from "../core/errors";
+import { formatDuration } from "../core/duration";
+import { blockFileName } from "../core/model";
+import { renderSql } from "../core/sql-template";
+import type { BlockRunRequest, BlockRunResult } from "../executors/types";
+import { runWithParams } from "./duckdb-params";
+import type { RunDatabase, RunDatabases } from "./run-database";
+import { summarizeDuckDBTable } from "./sql-summary";
+import { quoteIdentifier, quoteLiteral, trimStatement } from "./sql-text";
+
+export interface SqlBlockDeps {
+  databases: RunDatabases;
+}
+
+/** `pipelines/p/x.sql` when the file is inside the project, else the absolute path. */
+export function displayPath(file: string, projectDir: string): string {
+  const rel = relative(projectDir, file);
+  return rel.startsWith("..") || isAbsolute(rel) ? file : rel;
+}
+
+function duckdbMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Stops a block's work on timeout or cancel: interrupts its connection and rejects whatever step is awaited. */
+class Stopper {
+  reason: Error | null = null;
+  private rejectStop: ((error: Error) => void) | null = null;
+  readonly stopped = new Promise<never>((_, reject) => {
+    this.rejectStop = reject;
+  });
+  connection: DuckDBConnection | null = null;
+
+  constructor() {
+    this.stopped.catch(() => undefined);
+  }
+
+  stop(reason: Error): void {
+    if (this.reason !== null) return;
+    this.reason = reason;
+    try {
+      this.connection?.interrupt();
+    } catch {
+      // the connection may already be closed
+    }
+    this.rejectStop?.(reason);
+  }
+
+  /** Awaits `step` unless the block was stopped first. */
+  async step<T>(step: Promise<T>): Promise<T> {
+    step.catch(() => undefined);
+    const value = await Promise.race([step, this.stopped]);
+    if (this.reason !== null) throw this.reason;
+    return value;
+  }
+}
+
+export async function runSqlBlock(request: BlockRunRequest, deps: SqlBlockDeps): Promise<BlockRunResult> {
+  const { block, runId } = request;
+  const file = join(request.pipelineDir, blockFileName(block));
+  const shown = displayPath(file, request.projectDir);
+  const where = `block ${block.name} (${shown})`;
+  if (block.connection !== null) {
+    throw new UserError("unsupported", `${where}: connection "${block.connection}" is not supported by the local executor yet; SQL blocks run in DuckDB`, {
+      block: block.name,
+      file: shown,
+    });
+  }
+  const stopper = new Stopper();
+  if (request.signal.aborted) throw new UserError("cancelled", `block ${block.name} was cancelled`, { block: block.name });
+  const onAbort = (): void => stopper.stop(new UserError("cancelled", `block ${block.name} was cancelled`, { block: block.name }));
+  request.signal.addEventListener("abort", onAbort, { once: true });
+  const timer =
+    request.timeoutMs > 0
+      ? setTimeout(
+          () => stopper.stop(new OperationalError("timeout", `block ${block.name} timed out after ${formatDuration(request.timeoutMs)}`, { block: block.name })),
+          request.timeoutMs,
+        )
+      : null;
+  let db: RunDatabase | null = null;
+  try {
+    const template = await stopper.step(readFile(file, "utf8"));
+    const rendered = renderSql(
+      template,
+      {
+        variables: request.variables,
+        logical_date: new Date(request.logicalDate),
+        data_interval_start: new Date(request.dataInterval.start),
+        data_interval_end: new Date(request.dataInterval.end),
+        run_id: runId,
+        pipeline: request.pipelineName,
+        block: block.name,
+      },
+      shown,
+    );
+    const { body, statements } = trimStatement(rendered.sql);
+    if (statements === 0) throw new UserError("empty_sql", `${where} has no SQL statement`, { block: block.name, file: shown });
+    if (statements > 1) {
+      throw new UserError("multiple_statements", `${where} has ${statements} statements; a SQL block is one SELECT (or WITH … SELECT) whose result is the output`, {
+        block: block.name,
+        file: shown,
+      });
+    }
+    db = await stopper.step(deps.databases.get(runId));
+    await stopper.step(db.ensureInputs(request.inputs));
+    const connection = await stopper.step(db.connect());
+    stopper.connection = connection;
+    try {
+      return await runQuery(request, db, connection, body, rendered.params, stopper, where, shown);
+    } finally {
+      db.release(connection);
+    }
+  } catch (error) {
+    if (stopper.reason !== null) throw stopper.reason;
+    if (isSluiceError(error)) throw error;
+    throw new UserError("sql_error", `${where}: ${duckdbMessage(error)}`, { block: block.name, file: shown }, { cause: error });
+  } finally {
+    request.signal.removeEventListener("abort", onAbort);
+    if (timer) clearTimeout(timer);
+  }
+}
+
+async function runQuery(
+  request: BlockRunRequest,
+  db: RunDatabase,
+  connection: DuckDBConnection,
+  body: string,
+  params: readonly unknown[],
+  stopper: Stopper,
+  where: string,
+  shown: string,
+): Promise<BlockRunResult> {
+  const name = request.block.name;
+  const prepared = await stopper.step(connection.prepare(body));
+  const statementType = prepared.statementType;
+  prepared.destroySync();
+  if (statementType !== StatementType.SELECT) {
+    throw new UserError("not_a_query", `${where} is a ${StatementType[statementType] ?? "non-SELECT"} statement; a SQL block is one SELECT (or WITH … SELECT) whose result is the output`, {
+      block: name,
+      file: shown,
+    });
+  }
+  await stopper.step(db.dropName(name, connection));
+  // The newline keeps a trailing `-- comment` in the block from swallowing anything after it.
+  await stopper.step(runWithParams(connection, `CREATE OR REPLACE TABLE ${quoteIdentifier(name)} AS ${body}\n`, params));
+  const temp = request.outputs.tempParquetPath(request.runId, name);
+  await stopper.step(connection.run(`COPY ${quoteIdentifier(name)} TO ${quoteLiteral(temp)} (FORMAT parquet)`));
+  const summary = await stopper.step(summarizeDuckDBTable(connection, name));
+  request.onProgress({ rows: summary.rows });
+  const output = await stopper.step(request.outputs.commitParquet(request.runId, name, temp, summary));
+  db.registerTable(name, output);
+  request.onLog({ at: new Date().toISOString(), level: "info", message: `${name}: ${summary.rows} rows, ${summary.columns.length} columns` });
+  return { output };
+}

@@ -1,0 +1,237 @@
+/**
+ * The output summary of a SQL block, computed by DuckDB in one aggregate query over the block's table
+ * (exact null counts, min, max, approx_count_distinct), rendered the way the output store renders Arrow
+ * summaries (lib/store/arrow-summary.ts) so the editor shows the same thing whichever language made the
+ * output. Type names are those of the Arrow type the persisted Parquet file reads back as (DuckDB writes
+ * HUGEINT as DOUBLE and TIMESTAMP_S as microseconds, for example), checked by a test against parquet-wasm.
+ */
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
+import {
+  Binary,
+  Bool,
+  DataType,
+  DateDay,
+  Decimal,
+  Field,
+  FixedSizeBinary,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  Int8,
+  IntervalDayTime,
+  List,
+  Struct,
+  TimeMicrosecond,
+  Timestamp,
+  TimeUnit,
+  Uint16,
+  Uint32,
+  Uint64,
+  Uint8,
+  Utf8,
+} from "apache-arrow";
+import type { ColumnSummary, OutputSummary } from "../store/output-types";
+import { quoteIdentifier } from "./sql-text";
+
+/** The Arrow type DuckDB's Parquet writer + parquet-wasm produce for a DuckDB type, or null when there is none worth naming. */
+export function arrowTypeOfDuckDB(type: DuckDBType): DataType | null {
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN:
+      return new Bool();
+    case DuckDBTypeId.TINYINT:
+      return new Int8();
+    case DuckDBTypeId.SMALLINT:
+      return new Int16();
+    case DuckDBTypeId.INTEGER:
+      return new Int32();
+    case DuckDBTypeId.BIGINT:
+      return new Int64();
+    case DuckDBTypeId.UTINYINT:
+      return new Uint8();
+    case DuckDBTypeId.USMALLINT:
+      return new Uint16();
+    case DuckDBTypeId.UINTEGER:
+      return new Uint32();
+    case DuckDBTypeId.UBIGINT:
+      return new Uint64();
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+    case DuckDBTypeId.DOUBLE:
+      return new Float64();
+    case DuckDBTypeId.FLOAT:
+      return new Float32();
+    case DuckDBTypeId.VARCHAR:
+    case DuckDBTypeId.ENUM:
+      return new Utf8();
+    case DuckDBTypeId.BLOB:
+      return new Binary();
+    case DuckDBTypeId.DATE:
+      return new DateDay();
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_S:
+      return new Timestamp(TimeUnit.MICROSECOND);
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return new Timestamp(TimeUnit.MILLISECOND);
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return new Timestamp(TimeUnit.NANOSECOND);
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return new Timestamp(TimeUnit.MICROSECOND, "UTC");
+    case DuckDBTypeId.TIME:
+      return new TimeMicrosecond();
+    case DuckDBTypeId.DECIMAL:
+      return new Decimal(type.scale, type.width, 128);
+    case DuckDBTypeId.INTERVAL:
+      return new IntervalDayTime();
+    case DuckDBTypeId.UUID:
+      return new FixedSizeBinary(16);
+    case DuckDBTypeId.LIST: {
+      const child = arrowTypeOfDuckDB(type.valueType);
+      return child === null ? null : new List(new Field("item", child, true));
+    }
+    case DuckDBTypeId.STRUCT: {
+      const fields: Field[] = [];
+      for (let i = 0; i < type.entryTypes.length; i++) {
+        const child = arrowTypeOfDuckDB(type.entryTypes[i]);
+        if (child === null) return null;
+        fields.push(new Field(type.entryNames[i], child, true));
+      }
+      return new Struct(fields);
+    }
+    default:
+      return null;
+  }
+}
+
+/** `Timestamp<MICROSECOND>`, `Utf8`, … (apache-arrow's own spelling, as the Arrow summaries use). */
+export function arrowTypeName(type: DuckDBType): string {
+  const arrow = arrowTypeOfDuckDB(type);
+  return arrow === null ? type.toString() : String(arrow);
+}
+
+type Render = "number" | "bigint" | "text" | "boolean" | "date" | "timestamp" | "time" | "none";
+
+function renderOf(type: DuckDBType): Render {
+  switch (type.typeId) {
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+      return "number";
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+      return "bigint";
+    case DuckDBTypeId.VARCHAR:
+    case DuckDBTypeId.ENUM:
+    case DuckDBTypeId.DECIMAL:
+      return "text";
+    case DuckDBTypeId.BOOLEAN:
+      return "boolean";
+    case DuckDBTypeId.DATE:
+      return "date";
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_NS:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return "timestamp";
+    case DuckDBTypeId.TIME:
+      return "time";
+    default:
+      return "none";
+  }
+}
+
+/** SQL for min or max of a column, shaped so the JS value needs no DuckDB value classes. */
+function extremeSql(aggregate: "min" | "max", column: string, render: Render): string {
+  const value = `${aggregate}(${column})`;
+  switch (render) {
+    case "number":
+      return `${value}::DOUBLE`;
+    case "bigint":
+    case "boolean":
+      return value;
+    case "text":
+      return `${value}::VARCHAR`;
+    case "date":
+      return `strftime(${value}, '%Y-%m-%d')`;
+    case "timestamp":
+      return `epoch_ms(${value}::TIMESTAMP)`;
+    case "time":
+      return `datediff('microsecond', TIME '00:00:00', ${value})`;
+    case "none":
+      return "NULL";
+  }
+}
+
+function renderValue(value: unknown, render: Render): ColumnSummary["min"] {
+  if (value === null || value === undefined) return null;
+  switch (render) {
+    case "number":
+      if (typeof value !== "number") return null;
+      if (Number.isFinite(value)) return value;
+      return Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
+    case "bigint":
+      if (typeof value === "bigint") return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+      return typeof value === "number" ? value : null;
+    case "text":
+    case "date":
+      return typeof value === "string" ? value : String(value);
+    case "boolean":
+      return typeof value === "boolean" ? value : null;
+    case "timestamp": {
+      const ms = typeof value === "bigint" ? Number(value) : typeof value === "number" ? value : NaN;
+      const date = new Date(ms);
+      return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
+    }
+    case "time": {
+      const micros = typeof value === "bigint" ? value : BigInt(Math.trunc(Number(value)));
+      const pad = (n: bigint): string => n.toString().padStart(2, "0");
+      const seconds = micros / 1_000_000n;
+      return `${pad(seconds / 3600n)}:${pad((seconds / 60n) % 60n)}:${pad(seconds % 60n)}.${(micros % 1_000_000n).toString().padStart(6, "0")}`;
+    }
+    case "none":
+      return null;
+  }
+}
+
+function toCount(value: unknown): number {
+  return typeof value === "bigint" ? Number(value) : typeof value === "number" ? value : 0;
+}
+
+/** Rows and per-column statistics of a table in the run database (`bytes` is the store's to fill in). */
+export async function summarizeDuckDBTable(connection: DuckDBConnection, table: string): Promise<Omit<OutputSummary, "bytes">> {
+  const described = await connection.runAndReadAll(`SELECT * FROM ${quoteIdentifier(table)} LIMIT 0`);
+  const names = described.columnNames();
+  const types = described.columnTypes();
+  const parts = ["count(*)"];
+  const renders = types.map(renderOf);
+  names.forEach((name, i) => {
+    const column = quoteIdentifier(name);
+    const render = renders[i];
+    const distinct = render === "none" && types[i].typeId !== DuckDBTypeId.BLOB && types[i].typeId !== DuckDBTypeId.UUID ? "0" : `approx_count_distinct(${column})`;
+    parts.push(`count(${column})`, extremeSql("min", column, render), extremeSql("max", column, render), distinct);
+  });
+  const reader = await connection.runAndReadAll(`SELECT ${parts.join(", ")} FROM ${quoteIdentifier(table)}`);
+  const row = reader.getRowsJS()[0] ?? [];
+  const rows = toCount(row[0]);
+  const columns: ColumnSummary[] = names.map((name, i) => {
+    const base = 1 + i * 4;
+    return {
+      name,
+      type: arrowTypeName(types[i]),
+      nulls: rows - toCount(row[base]),
+      min: renderValue(row[base + 1], renders[i]),
+      max: renderValue(row[base + 2], renders[i]),
+      distinct: toCount(row[base + 3]),
+    };
+  });
+  return { rows, columns };
+}

@@ -1,0 +1,260 @@
+/**
+ * `pipeline.yaml`, version 1 (DESIGN §2): the zod schema of the file format, the loader that turns text
+ * into a `Pipeline` with every error located (file, key path, line, column, block), and the writer that
+ * turns a `Pipeline` back into the same clean, hand-editable format. The file is snake_case with
+ * durations as text (`10m`); the model is camelCase with milliseconds.
+ */
+import { Document, isMap, isScalar, isSeq, visit } from "yaml";
+import { z } from "zod";
+import { formatDuration, parseDuration } from "./duration";
+import { UserError } from "./errors";
+import type { PathSegment } from "./key-path";
+import {
+  BLOCK_LANGUAGES,
+  BLOCK_TYPES,
+  DEFAULT_RETRY_POLICY,
+  type BlockSpec,
+  type Pipeline,
+  type RetryPolicy,
+  type Variables,
+} from "./model";
+import { findInvalidVariableValue, findPipelineIssues, isVariableValue } from "./pipeline-checks";
+import { describeValue, loadYaml, locatedError, schemaErrors, sortByPosition, yamlErrorMap, type LoadedYaml } from "./yaml-file";
+
+export { validatePipeline } from "./pipeline-checks";
+
+/** A duration as written in the file: `"5s"`, `"10m"`, … or a number of milliseconds. */
+const durationSchema = z
+  .union([z.number(), z.string()], {
+    error: (issue) =>
+      issue.input === undefined ? "missing required key" : `expected a duration such as 500ms, 5s, 10m, 1h or 1d, got ${describeValue(issue.input)}`,
+  })
+  .transform((value, ctx) => {
+    try {
+      return parseDuration(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error), input: value });
+      return z.NEVER;
+    }
+  });
+
+const retriesSchema = z.strictObject({
+  /** Extra attempts after the first one. */
+  count: z.int({ error: (issue) => (issue.input === undefined ? undefined : `expected a whole number, got ${describeValue(issue.input)}`) }).min(0).optional(),
+  delay: durationSchema.optional(),
+  backoff: z.enum(["constant", "exponential"]).optional(),
+  max_delay: durationSchema.optional(),
+});
+
+const blockSchema = z.strictObject({
+  name: z.string(),
+  type: z.enum(BLOCK_TYPES),
+  language: z.enum(BLOCK_LANGUAGES),
+  upstream: z.array(z.string()).nullish(),
+  retries: retriesSchema.nullish(),
+  timeout: durationSchema.nullish(),
+  connection: z.string().min(1).nullish(),
+  queue: z.string().min(1).nullish(),
+});
+
+const variablesSchema = z.record(z.string(), z.unknown()).superRefine((variables, ctx) => {
+  for (const [key, value] of Object.entries(variables)) {
+    const bad = findInvalidVariableValue(value, [key]);
+    if (bad) ctx.addIssue({ code: "custom", message: bad.message, path: bad.path, input: value });
+  }
+});
+
+/**
+ * The file format, strict: an unknown key anywhere is an error naming its path (a typo such as
+ * `upstrem:` must not silently mean "no upstream"). Empty values (`upstream:` with nothing after it)
+ * read as the default.
+ */
+export const pipelineFileSchema = z.strictObject({
+  version: z.literal(1, {
+    error: (issue) =>
+      issue.input === undefined
+        ? "missing required key (write version: 1)"
+        : `unsupported version ${JSON.stringify(issue.input) ?? String(issue.input)}; this Sluice reads version: 1`,
+  }),
+  name: z.string(),
+  description: z.string().nullish(),
+  variables: variablesSchema.nullish(),
+  blocks: z.array(blockSchema).nullish(),
+});
+
+/** `pipeline.yaml` as written by hand, before defaults (the schema's input type). */
+export type PipelineFile = z.input<typeof pipelineFileSchema>;
+
+const TOP_KEYS = Object.keys(pipelineFileSchema.shape);
+const BLOCK_KEYS = Object.keys(blockSchema.shape);
+const RETRY_KEYS = Object.keys(retriesSchema.shape);
+
+function knownKeys(path: readonly PathSegment[]): readonly string[] {
+  if (path.length === 0) return TOP_KEYS;
+  if (path.length === 2 && path[0] === "blocks") return BLOCK_KEYS;
+  if (path.length === 3 && path[0] === "blocks" && path[2] === "retries") return RETRY_KEYS;
+  return [];
+}
+
+function blockAt(value: unknown): (path: readonly PathSegment[]) => string | undefined {
+  return (path) => {
+    if (path[0] !== "blocks" || typeof path[1] !== "number") return undefined;
+    if (typeof value !== "object" || value === null || !("blocks" in value) || !Array.isArray(value.blocks)) return undefined;
+    const block: unknown = value.blocks[path[1]];
+    if (typeof block !== "object" || block === null || !("name" in block)) return undefined;
+    return typeof block.name === "string" ? block.name : undefined;
+  };
+}
+
+/** The outcome of checking a `pipeline.yaml` without throwing, for editors that list every problem. */
+export interface PipelineLintResult {
+  /**
+   * The pipeline when the file matches the schema, even if semantic errors remain (so the editor can
+   * still draw the graph); `null` when the YAML or the schema is broken.
+   */
+  pipeline: Pipeline | null;
+  /** Every problem found, in file order within each stage; empty when the pipeline is valid. */
+  errors: UserError[];
+}
+
+/**
+ * Every problem in a `pipeline.yaml`, each a located `UserError`. Stages stop at the first failing one:
+ * YAML syntax (one error), then the schema (all issues), then semantic checks (all issues).
+ */
+export function lintPipelineYaml(text: string, file: string): PipelineLintResult {
+  let loaded: LoadedYaml;
+  try {
+    loaded = loadYaml(text, file);
+  } catch (error) {
+    if (error instanceof UserError) return { pipeline: null, errors: [error] };
+    throw error;
+  }
+  const options = { knownKeys, blockAt: blockAt(loaded.value) };
+  const parsed = pipelineFileSchema.safeParse(loaded.value, { error: yamlErrorMap });
+  if (!parsed.success) {
+    if (loaded.value === null || loaded.value === undefined) {
+      return { pipeline: null, errors: [locatedError(loaded, "invalid_value", [], "the file is empty; a pipeline needs at least version: 1, name and blocks")] };
+    }
+    return { pipeline: null, errors: schemaErrors(parsed.error.issues, loaded, options) };
+  }
+  const pipeline = fromFileFormat(parsed.data);
+  const issues = findPipelineIssues(pipeline, (path) => `line ${loaded.locate(path).line}`);
+  return { pipeline, errors: sortByPosition(issues.map((issue) => locatedError(loaded, issue.code, issue.path, issue.message, options))) };
+}
+
+/**
+ * Parse and validate a `pipeline.yaml`. `file` is only used in messages and locations (the caller
+ * reads the file; lib/core does no IO).
+ *
+ * @throws UserError — the first problem `lintPipelineYaml` finds — with code `invalid_yaml`,
+ *   `unknown_key`, `invalid_value`, `duplicate_block`, `missing_upstream` or `cycle` and a location
+ *   `{file, path, line, column, block}`; the message starts with `file:line:column:`.
+ */
+export function parsePipelineYaml(text: string, file: string): Pipeline {
+  const { pipeline, errors } = lintPipelineYaml(text, file);
+  const [first] = errors;
+  if (first) throw first;
+  if (!pipeline) throw new UserError("invalid_value", `${file}: not a pipeline`, { file });
+  return pipeline;
+}
+
+type ParsedFile = z.output<typeof pipelineFileSchema>;
+type ParsedBlock = NonNullable<ParsedFile["blocks"]>[number];
+
+function fromFileFormat(file: ParsedFile): Pipeline {
+  const variables: Variables = {};
+  for (const [key, value] of Object.entries(file.variables ?? {})) {
+    if (isVariableValue(value)) variables[key] = value;
+  }
+  return {
+    version: 1,
+    name: file.name,
+    description: file.description ?? "",
+    variables,
+    blocks: (file.blocks ?? []).map(fromFileBlock),
+  };
+}
+
+function fromFileBlock(block: ParsedBlock): BlockSpec {
+  const retries: RetryPolicy = {
+    count: block.retries?.count ?? DEFAULT_RETRY_POLICY.count,
+    delayMs: block.retries?.delay ?? DEFAULT_RETRY_POLICY.delayMs,
+    backoff: block.retries?.backoff ?? DEFAULT_RETRY_POLICY.backoff,
+    maxDelayMs: block.retries?.max_delay ?? DEFAULT_RETRY_POLICY.maxDelayMs,
+  };
+  return {
+    name: block.name,
+    type: block.type,
+    language: block.language,
+    upstream: block.upstream ?? [],
+    retries,
+    timeoutMs: block.timeout ?? null,
+    connection: block.connection ?? null,
+    queue: block.queue ?? null,
+  };
+}
+
+function isDefaultRetryPolicy(policy: RetryPolicy): boolean {
+  return (
+    policy.count === DEFAULT_RETRY_POLICY.count &&
+    policy.delayMs === DEFAULT_RETRY_POLICY.delayMs &&
+    policy.backoff === DEFAULT_RETRY_POLICY.backoff &&
+    policy.maxDelayMs === DEFAULT_RETRY_POLICY.maxDelayMs
+  );
+}
+
+/** A block in file format, keys in the order people read them. */
+function toFileBlock(block: BlockSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: block.name, type: block.type, language: block.language, upstream: [...block.upstream] };
+  if (!isDefaultRetryPolicy(block.retries)) {
+    out.retries = {
+      count: block.retries.count,
+      delay: formatDuration(block.retries.delayMs),
+      backoff: block.retries.backoff,
+      max_delay: formatDuration(block.retries.maxDelayMs),
+    };
+  }
+  if (block.timeoutMs !== null) out.timeout = formatDuration(block.timeoutMs);
+  if (block.connection !== null) out.connection = block.connection;
+  if (block.queue !== null) out.queue = block.queue;
+  return out;
+}
+
+/**
+ * `pipeline.yaml` text for a pipeline, in the file format people write by hand: snake_case keys,
+ * durations as `10m`, `upstream` and `retries` on one line, a blank line between blocks, and defaults
+ * left out (empty description and variables, default retries, no timeout, connection or queue).
+ * `parsePipelineYaml(serializePipeline(p))` deep-equals `p` for any valid `p`.
+ * Comments in an existing file are not kept (the editor rewrites the whole file).
+ *
+ * @throws UserError when a duration is not a whole number of milliseconds ≥ 0.
+ */
+export function serializePipeline(pipeline: Pipeline): string {
+  const file: Record<string, unknown> = { version: 1, name: pipeline.name };
+  if (pipeline.description !== "") file.description = pipeline.description;
+  if (Object.keys(pipeline.variables).length > 0) file.variables = pipeline.variables;
+  file.blocks = pipeline.blocks.map(toFileBlock);
+
+  const doc = new Document(file);
+  // Short lists of plain values read best on one line: `months: [10, 11, 12]`.
+  const variables = doc.get("variables", true);
+  if (isMap(variables)) {
+    visit(variables, {
+      Seq(_, seq) {
+        if (seq.items.length <= 20 && seq.items.every((item) => isScalar(item))) seq.flow = true;
+      },
+    });
+  }
+  const blocks = doc.get("blocks", true);
+  if (isSeq(blocks)) {
+    blocks.items.forEach((item, index) => {
+      if (!isMap(item)) return;
+      if (index > 0) item.spaceBefore = true;
+      const upstream = item.get("upstream", true);
+      if (isSeq(upstream)) upstream.flow = true;
+      const retries = item.get("retries", true);
+      if (isMap(retries)) retries.flow = true;
+    });
+  }
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}

@@ -1,0 +1,91 @@
+/**
+ * The default executor (DESIGN §7): blocks run on this machine. TypeScript blocks run in a pool of worker
+ * threads, so one that hangs, spins or crashes is killed and replaced without taking the process down;
+ * SQL blocks run in a DuckDB database per run, so SQL → SQL chains never leave DuckDB.
+ *
+ * The pool starts on first use (the constructor does no IO, so wiring it up in lib/server stays cheap).
+ */
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import type { BlockLanguage } from "../core/model";
+import { runSqlBlock } from "../blocks/sql-block";
+import { runTsBlock } from "../blocks/ts-block";
+import { RunDatabases } from "../blocks/run-database";
+import { WorkerPool } from "../blocks/worker-pool";
+import { duckdbToArrow } from "../blocks/duckdb-to-arrow";
+import type { BlockRunRequest, BlockRunResult, RunScopedExecutor } from "./types";
+import type { Table } from "apache-arrow";
+
+export interface LocalExecutorOptions {
+  /** Project root (holds sluice.yaml and pipelines/). */
+  projectDir: string;
+  /** Compiled blocks, the compiled worker entry, run databases' spill files, ctx.sql hand-off files. */
+  cacheDir: string;
+  /** Worker threads for TypeScript blocks; default: the number of CPUs. */
+  poolSize?: number;
+  /** Used when a request carries no timeout (timeoutMs ≤ 0 is "none" only if this is 0 too). */
+  defaultTimeoutMs?: number;
+  /** Environment visible to block code (`ctx.env`); default: Node's default for workers, a copy of this process's. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Replace a worker once its parquet-wasm memory or heap passed this many bytes (default 1 GiB). */
+  recycleWorkerAboveBytes?: number;
+}
+
+export class LocalExecutor implements RunScopedExecutor {
+  private poolStart: Promise<WorkerPool> | null = null;
+  private readonly databases: RunDatabases;
+  private closed = false;
+
+  constructor(private readonly options: LocalExecutorOptions) {
+    this.databases = new RunDatabases(join(options.cacheDir, "duckdb"));
+  }
+
+  /** The worker pool, started on first call. */
+  pool(): Promise<WorkerPool> {
+    this.poolStart ??= WorkerPool.start({
+      size: this.options.poolSize ?? availableParallelism(),
+      cacheDir: this.options.cacheDir,
+      env: this.options.env,
+      recycleAboveBytes: this.options.recycleWorkerAboveBytes,
+    });
+    return this.poolStart;
+  }
+
+  async execute(request: BlockRunRequest): Promise<BlockRunResult> {
+    if (this.closed) throw new Error("LocalExecutor is closed");
+    const timeoutMs = request.timeoutMs > 0 ? request.timeoutMs : (this.options.defaultTimeoutMs ?? 0);
+    const effective: BlockRunRequest = timeoutMs === request.timeoutMs ? request : { ...request, timeoutMs };
+    const language: BlockLanguage = request.block.language;
+    switch (language) {
+      case "ts":
+        return runTsBlock(effective, { pool: await this.pool(), databases: this.databases, cacheDir: this.options.cacheDir });
+      case "sql":
+        return runSqlBlock(effective, { databases: this.databases });
+    }
+  }
+
+  /**
+   * A DuckDB query over the run's database (its SQL outputs and loaded upstreams) as an Arrow table,
+   * decoded on a pool worker (see duckdb-to-arrow.ts). For callers outside block code, e.g. previews.
+   */
+  async queryRun(runId: string, query: string, params: readonly unknown[] = []): Promise<Table> {
+    const pool = await this.pool();
+    const db = await this.databases.get(runId);
+    const connection = await db.connect();
+    try {
+      return await duckdbToArrow(connection, query, params, { tempDir: db.tempDir, decode: (path) => pool.decodeParquet(path) });
+    } finally {
+      db.release(connection);
+    }
+  }
+
+  async endRun(runId: string): Promise<void> {
+    await this.databases.end(runId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.databases.closeAll();
+    if (this.poolStart !== null) await (await this.poolStart).close();
+  }
+}

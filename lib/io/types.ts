@@ -1,0 +1,40 @@
+import type { RecordBatch, Table } from "apache-arrow";
+
+/**
+ * Connectors (DESIGN §3, issue "Connectors"): every source and sink reads into Arrow and writes from Arrow
+ * behind this one shape, so one contract suite checks them all and blocks reach them as `ctx.io.*`.
+ */
+
+/** What to do when the destination already exists. */
+export type WriteMode = "replace" | "append" | "fail";
+
+export interface IoOptions {
+  signal?: AbortSignal;
+  /** Progress while reading or writing: rows so far, bytes of total. */
+  onProgress?: (progress: { rows?: number; bytes?: number; totalBytes?: number; message?: string }) => void;
+}
+
+export interface WriteOptions extends IoOptions {
+  mode?: WriteMode;
+  /** Hive-style partitioning (`col=value/`) for file and bucket sinks. */
+  partitionBy?: string[];
+}
+
+export interface WriteResult {
+  rows: number;
+  /** Where the data went, for logs (never containing credentials). */
+  location: string;
+}
+
+/**
+ * A connector for one kind of target. `Target` names what to read or write: a table name, a query,
+ * an object URI or path. Large sources also offer `stream` so blocks need not hold everything at once.
+ */
+export interface ArrowConnector<ReadTarget, WriteTarget = ReadTarget> {
+  /** The connector kind and profile name, for error messages: `postgres "warehouse"`. */
+  readonly description: string;
+  read(target: ReadTarget, options?: IoOptions): Promise<Table>;
+  stream?(target: ReadTarget, options?: IoOptions): AsyncIterable<RecordBatch>;
+  write(data: Table | AsyncIterable<RecordBatch>, target: WriteTarget, options?: WriteOptions): Promise<WriteResult>;
+  close?(): Promise<void>;
+}

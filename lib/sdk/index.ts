@@ -1,0 +1,91 @@
+/**
+ * What block code imports as `@sluice/sdk` (DESIGN §3). The block compiler aliases `@sluice/sdk` to this
+ * file and bundles it into every block, and the editor feeds it to Monaco for IntelliSense, so it holds
+ * types and tiny helpers only: no Node-only imports, nothing heavy at runtime.
+ */
+import type { Table } from "apache-arrow";
+import type { VariableValue } from "../core/model";
+
+export type { VariableValue };
+
+/** A structured log of the block run: lines show up in the editor, the CLI and `GET …/logs`. */
+export interface BlockLogger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/** Progress the block reports while it runs (rows produced so far, bytes downloaded of a total). */
+export interface BlockProgress {
+  rows?: number;
+  bytes?: number;
+  totalBytes?: number;
+  message?: string;
+}
+
+/** The period a run covers, Airflow-style: `[start, end)`; for a daily schedule, the day before the logical date. */
+export interface DataInterval {
+  start: Date;
+  end: Date;
+}
+
+/** A value bound to a `$1…$n` placeholder of `ctx.sql` (never pasted into the SQL text). */
+export type SqlParam = string | number | boolean | bigint | Date | null;
+
+/**
+ * Connectors configured in `sluice.yaml` (`ctx.io.postgres("default")`, `ctx.io.gcs(…)`, …). Empty for
+ * now: connectors extend this interface by declaration merging as they are added.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface BlockIO {}
+
+/** Everything a block receives besides its input table. */
+export interface BlockContext {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly block: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+  /** Airflow's execution date: the instant the run stands for (not when it started). */
+  readonly logicalDate: Date;
+  readonly dataInterval: DataInterval;
+  /** Merged variables: pipeline defaults → trigger → run. */
+  readonly variables: Readonly<Record<string, VariableValue>>;
+  /** An environment variable (secrets live there), or undefined. */
+  env(name: string): string | undefined;
+  readonly log: BlockLogger;
+  /** Aborted when the block is cancelled or times out; pass it to fetch() and friends. */
+  readonly signal: AbortSignal;
+  /** Every upstream output by block name (decoded on first access). */
+  readonly inputs: Readonly<Record<string, Table>>;
+  progress(progress: BlockProgress): void;
+  /**
+   * Runs DuckDB SQL in the run's database, where every upstream is a table of its block name; `params`
+   * bind to `$1…$n`. Returns the result as an Arrow table.
+   */
+  sql(query: string, params?: readonly SqlParam[]): Promise<Table>;
+  readonly io: BlockIO;
+}
+
+/** A row a block may return instead of a Table (a schema is inferred from all rows). */
+export type Row = Record<string, unknown>;
+
+/** What loaders and transformers may return. */
+export type BlockOutput = Table | Row[];
+
+/** Signatures of the default export by block type; handy as annotations: `const load: Loader = async (ctx) => …`. */
+export type Loader = (ctx: BlockContext) => BlockOutput | Promise<BlockOutput>;
+export type Transformer = (input: Table, ctx: BlockContext) => BlockOutput | Promise<BlockOutput>;
+export type Exporter = (input: Table, ctx: BlockContext) => void | Promise<void>;
+export type Sensor = (ctx: BlockContext) => boolean | Promise<boolean>;
+/** `export async function test(output, ctx)`: throw to fail the block. */
+export type BlockTest = (output: Table, ctx: BlockContext) => void | Promise<void>;
+
+/**
+ * Throws when `condition` is false: the message becomes the block's failure ("test failed: …") when
+ * called from `test()`. A helper so data tests read like assertions without importing node:assert.
+ */
+export function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}

@@ -1,0 +1,95 @@
+/**
+ * Schema migrations in code (DESIGN §6): one list for SQLite and PostgreSQL, applied with Kysely's
+ * `Migrator` when a store opens. Only dialect-neutral schema builder calls are used here; a migration is
+ * never edited once released — add a new one.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { UnexpectedError } from "../../core/errors";
+
+/** Migrations by name; names sort in the order they apply. */
+export const MIGRATIONS: Record<string, Migration> = {
+  "0001_runs": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("runs")
+        .ifNotExists()
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("pipeline", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("trigger_kind", "text", (c) => c.notNull())
+        .addColumn("trigger_id", "text")
+        .addColumn("logical_date", "text", (c) => c.notNull())
+        .addColumn("variables", "text", (c) => c.notNull())
+        .addColumn("mode", "text", (c) => c.notNull())
+        .addColumn("target_block", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("started_at", "text")
+        .addColumn("ended_at", "text")
+        .addColumn("error", "text")
+        .execute();
+      await db.schema.createIndex("runs_pipeline_id").ifNotExists().on("runs").columns(["pipeline", "id"]).execute();
+      await db.schema.createIndex("runs_state").ifNotExists().on("runs").column("state").execute();
+
+      await db.schema
+        .createTable("block_runs")
+        .ifNotExists()
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+        .addColumn("block", "text", (c) => c.notNull())
+        .addColumn("position", "integer", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("attempt", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("queued_at", "text")
+        .addColumn("started_at", "text")
+        .addColumn("ended_at", "text")
+        .addColumn("error", "text")
+        .addColumn("output", "text")
+        .addColumn("rows", "bigint")
+        .addColumn("duration_ms", "bigint")
+        .addUniqueConstraint("block_runs_run_block", ["run_id", "block"])
+        .execute();
+      await db.schema.createIndex("block_runs_block_state").ifNotExists().on("block_runs").columns(["block", "state"]).execute();
+
+      await db.schema
+        .createTable("block_attempts")
+        .ifNotExists()
+        .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+        .addColumn("block", "text", (c) => c.notNull())
+        .addColumn("attempt", "integer", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("started_at", "text")
+        .addColumn("ended_at", "text")
+        .addColumn("error", "text")
+        .addPrimaryKeyConstraint("block_attempts_pk", ["run_id", "block", "attempt"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable("block_attempts").ifExists().execute();
+      await db.schema.dropTable("block_runs").ifExists().execute();
+      await db.schema.dropTable("runs").ifExists().execute();
+    },
+  },
+};
+
+/** Hands the in-code migrations to Kysely's `Migrator` (no migration folder to ship or find at run time). */
+export class InCodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration> = MIGRATIONS) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return this.migrations;
+  }
+}
+
+/**
+ * Brings the schema up to date.
+ *
+ * @throws UnexpectedError `migration_failed` naming the migration that failed.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UnexpectedError("migration_failed", `metadata migration ${failed} failed: ${reason}`, {}, { cause: error });
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The run metadata store (DESIGN §4, §6): runs, block runs and the history of block attempts, behind one
+ * interface so that the embedded SQLite store and the PostgreSQL store are interchangeable and pass the
+ * same contract suite (`run-store.contract.ts`).
+ *
+ * The store persists; it does not judge. Which state may follow which is decided by the pure transition
+ * functions in `lib/core/run-state.ts` before anything is written. Each method is atomic on its own.
+ */
+import type { ErrorKind } from "../../core/errors";
+import type { RunMode, RunTrigger, Variables } from "../../core/model";
+import type { BlockRunState, RunState } from "../../core/run-model";
+import type { OutputRecord } from "../output-types";
+
+/** A pipeline run. Times are ISO strings. */
+export interface Run {
+  /** Sortable (UUIDv7) unless the caller chose one: ordering by id is ordering by creation. */
+  id: string;
+  pipeline: string;
+  state: RunState;
+  trigger: RunTrigger;
+  /** The trigger (schedule, API trigger, backfill) that created the run; null for manual runs. */
+  triggerId: string | null;
+  logicalDate: string;
+  variables: Variables;
+  mode: RunMode;
+  /** The block a `block`, `with_upstream` or `from` run is about; null for whole-pipeline runs. */
+  block: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  error: string | null;
+}
+
+/** Why a block attempt failed, as shown on the runs pages. */
+export interface BlockRunError {
+  code: string;
+  message: string;
+  kind?: ErrorKind;
+  stack?: string;
+}
+
+/** The latest state of one block in one run. */
+export interface BlockRun {
+  id: string;
+  runId: string;
+  block: string;
+  state: BlockRunState;
+  /** 0 before the first attempt starts, then 1, 2, … */
+  attempt: number;
+  queuedAt: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  error: BlockRunError | null;
+  output: OutputRecord | null;
+  rows: number | null;
+  durationMs: number | null;
+}
+
+/** One attempt of a block run, kept for the history even after a retry succeeds. */
+export interface BlockAttempt {
+  runId: string;
+  block: string;
+  attempt: number;
+  state: BlockRunState;
+  startedAt: string | null;
+  endedAt: string | null;
+  error: BlockRunError | null;
+}
+
+export interface CreateRunInput {
+  /** Defaults to a fresh sortable id. Must match `[A-Za-z0-9_-]+` (it names folders of outputs and logs). */
+  id?: string;
+  pipeline: string;
+  trigger: RunTrigger;
+  triggerId?: string | null;
+  logicalDate: string;
+  variables: Variables;
+  mode: RunMode;
+  block?: string | null;
+  /** Every block the run will execute, in pipeline order; each gets a `pending` block run. */
+  blocks: readonly string[];
+  /** Defaults to now. */
+  createdAt?: string;
+}
+
+export interface RunWithBlockRuns {
+  run: Run;
+  /** In the order the blocks were given to `createRun`. */
+  blockRuns: BlockRun[];
+}
+
+export interface ListRunsFilter {
+  pipeline?: string;
+  state?: RunState | readonly RunState[];
+  /** Default 50, at most 1000. */
+  limit?: number;
+  /** Cursor: only runs whose id sorts before this one (i.e. created earlier), for the next page. */
+  before?: string;
+  /** Only runs created before this ISO instant (retention). */
+  createdBefore?: string;
+}
+
+export interface RunStatePatch {
+  /** When the change happened: `running` sets `startedAt` (first time only), terminal states set `endedAt`, `queued` clears it. */
+  at: string;
+  /** Set or cleared when given; left as is when omitted. */
+  error?: string | null;
+}
+
+/** Fields to change; omitted ones stay as they are, `null` clears. */
+export interface BlockRunPatch {
+  state: BlockRunState;
+  attempt?: number;
+  queuedAt?: string | null;
+  startedAt?: string | null;
+  endedAt?: string | null;
+  error?: BlockRunError | null;
+  output?: OutputRecord | null;
+  rows?: number | null;
+  durationMs?: number | null;
+}
+
+export interface RunStore {
+  /** Creates a `queued` run and a `pending` block run per block, in one transaction. */
+  createRun(input: CreateRunInput): Promise<Run>;
+  /** The run and its block runs, or null when there is no such run. */
+  getRun(id: string): Promise<RunWithBlockRuns | null>;
+  /** Newest first. */
+  listRuns(filter?: ListRunsFilter): Promise<Run[]>;
+  /** @throws UserError `run_not_found`. */
+  updateRunState(id: string, state: RunState, patch: RunStatePatch): Promise<Run>;
+  /** @throws UserError `block_run_not_found`. */
+  updateBlockRun(runId: string, block: string, patch: BlockRunPatch): Promise<BlockRun>;
+  /** Inserts or replaces the history row of one attempt. */
+  recordAttempt(attempt: BlockAttempt): Promise<void>;
+  /** Attempt history of a run (optionally one block), by block then attempt. */
+  listAttempts(runId: string, block?: string): Promise<BlockAttempt[]>;
+  /** The output of the newest successful block run of this block in this pipeline (cached upstreams). */
+  latestSuccessfulOutput(pipeline: string, block: string): Promise<OutputRecord | null>;
+  /** Runs in any of these states, oldest first (start-up recovery of orphaned runs). */
+  findRunsInState(states: readonly RunState[]): Promise<Run[]>;
+  /** Deletes a run with its block runs and attempts; false when there was none. */
+  deleteRun(id: string): Promise<boolean>;
+  close(): Promise<void>;
+}

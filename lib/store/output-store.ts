@@ -1,0 +1,497 @@
+/**
+ * The output store (DESIGN §5, §6): every block run's output persisted under the data directory, so that
+ * the editor can page through it, a later run of one block can reuse cached upstreams, and another worker
+ * can read it.
+ *
+ * Layout: `<dataDir>/outputs/<runId>/<block>.arrow` (TypeScript blocks) or `<block>.parquet` (SQL blocks,
+ * written by DuckDB), plus `<block>.summary.json`, the sidecar that holds the summary and marks the output
+ * as complete: an output without a sidecar does not exist for readers.
+ *
+ * Arrow outputs are stored as the IPC bytes the block runtime hands over, stream or file format alike
+ * (apache-arrow's readers detect which). Re-encoding a stream into the file format would copy the whole
+ * table (≈ 0.4 s per 130 MB measured here) for no gain: random access for previews comes from a byte-range
+ * index of the IPC messages kept in the sidecar (`arrow-ipc-index.ts`), which works for both formats.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
+import { tableFromIPC, type Table } from "apache-arrow";
+import { z } from "zod";
+import { OperationalError, UnexpectedError, UserError } from "../core/errors";
+import { indexArrowIpc, readIndexedBatches, type IpcIndex } from "./arrow-ipc-index";
+import { arrowPageColumns, recordKeys, rowsToJson } from "./arrow-json";
+import { summarizeArrowTable } from "./arrow-summary";
+import { writeFileAtomic } from "./atomic-write";
+import { ByteLru } from "./byte-lru";
+import { isErrno } from "./safe-path";
+import { duckdbTypeToArrowName, duckdbValueToJson, hasScalarOrder } from "./duckdb-json";
+import type { JsonValue } from "./json-value";
+import type { ColumnSummary, OutputFormat, OutputPage, OutputRecord, OutputRef, OutputSummary, OutputWriter } from "./output-types";
+
+/** Run ids and block names become path segments: nothing that could climb out of the data directory. */
+const NAME = /^[A-Za-z0-9_-]{1,200}$/;
+
+/** Below this many rows, Parquet summaries count distinct values exactly (DuckDB's HLL says 11 for 10 values). */
+const EXACT_DISTINCT_ROWS = 200_000;
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const sidecarSchema = z.object({
+  version: z.literal(1),
+  format: z.enum(["arrow", "parquet"]),
+  file: z.string(),
+  writtenAt: z.string(),
+  summary: z.object({
+    rows: z.number(),
+    bytes: z.number(),
+    columns: z.array(
+      z.object({ name: z.string(), type: z.string(), nulls: z.number(), min: scalar, max: scalar, distinct: z.number() }),
+    ),
+  }),
+  ipcIndex: z
+    .object({
+      prelude: z.array(z.tuple([z.number(), z.number()])),
+      batches: z.array(z.object({ start: z.number(), end: z.number(), rows: z.number() })),
+    })
+    .nullable(),
+});
+type Sidecar = z.infer<typeof sidecarSchema>;
+
+export interface OutputStoreOptions {
+  /** DuckDB instance for Parquet reads and summaries (shared with other parts if given); an in-memory one is created on first use otherwise. */
+  duckdb?: DuckDBInstance;
+  /** Budget of the cache of opened Arrow tables and batches, in bytes. Default 256 MiB. */
+  cacheBytes?: number;
+  /** Arrow files up to this size are loaded whole for paging; bigger ones are read batch by batch. Default 32 MiB. */
+  wholeFileBytes?: number;
+  /**
+   * Keep the table decoded in `writeArrow` in the cache, so the editor's first preview of a fresh output
+   * needs no disk read. The table shares memory with the bytes given to `writeArrow`. Default true.
+   */
+  cacheOnWrite?: boolean;
+  /**
+   * fsync output files before renaming them into place. Off by default: outputs can be recomputed, and
+   * an fsync of a 100 MB output costs more than writing it; the rename alone already keeps readers from
+   * ever seeing half a file.
+   */
+  fsyncData?: boolean;
+}
+
+interface CachedTable {
+  table: Table;
+  /** Size and mtime of the file the table came from: a rewrite by another process invalidates it. */
+  stamp: string;
+}
+
+function checkName(kind: "run id" | "block name", value: string): void {
+  if (!NAME.test(value)) {
+    throw new UserError("invalid_name", `invalid ${kind} ${JSON.stringify(value)}: use letters, digits, _ and - only`);
+  }
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function toScalar(value: JsonValue): ColumnSummary["min"] {
+  return value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? value : JSON.stringify(value);
+}
+
+function toCount(value: unknown): number {
+  return typeof value === "bigint" || typeof value === "number" ? Number(value) : 0;
+}
+
+function stampOf(stats: { size: number; mtimeMs: number }): string {
+  return `${stats.size}:${stats.mtimeMs}`;
+}
+
+/** Writes `data` to a temporary file beside `file` and renames it into place. */
+async function writeDataAtomic(file: string, data: Uint8Array, fsync: boolean): Promise<void> {
+  if (fsync) return writeFileAtomic(file, data);
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temp, "wx");
+    try {
+      let written = 0;
+      while (written < data.byteLength) {
+        const { bytesWritten } = await handle.write(data, written, data.byteLength - written);
+        written += bytesWritten;
+      }
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new OperationalError("write_failed", `could not write ${path.basename(file)}: ${reason}`, {}, { cause: error });
+  }
+}
+
+/** Reads a whole file with one positioned read per chunk (measured faster than `fs.readFile` for big files). */
+async function readWholeFile(file: string): Promise<Uint8Array> {
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    const bytes = new Uint8Array(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(bytes, done, size - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === size ? bytes : bytes.subarray(0, done);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Block outputs on the local file system. Implements `OutputWriter` for the block runtime and the read
+ * side for the API (records, pages, whole tables) and retention (`deleteRun`, `listRunIds`).
+ */
+export class OutputStore implements OutputWriter {
+  readonly outputsDir: string;
+  private readonly cache: ByteLru<CachedTable>;
+  private readonly wholeFileBytes: number;
+  private readonly cacheOnWrite: boolean;
+  private readonly fsyncData: boolean;
+  private duckdb: Promise<DuckDBInstance> | null;
+  private readonly ownsDuckdb: boolean;
+
+  constructor(
+    readonly dataDir: string,
+    options: OutputStoreOptions = {},
+  ) {
+    this.outputsDir = path.join(path.resolve(dataDir), "outputs");
+    this.cache = new ByteLru(options.cacheBytes ?? 256 * 1024 * 1024);
+    this.wholeFileBytes = options.wholeFileBytes ?? 32 * 1024 * 1024;
+    this.cacheOnWrite = options.cacheOnWrite ?? true;
+    this.fsyncData = options.fsyncData ?? false;
+    this.duckdb = options.duckdb ? Promise.resolve(options.duckdb) : null;
+    this.ownsDuckdb = !options.duckdb;
+  }
+
+  private runDir(runId: string): string {
+    checkName("run id", runId);
+    return path.join(this.outputsDir, runId);
+  }
+
+  private dataPath(runId: string, block: string, format: OutputFormat): string {
+    checkName("block name", block);
+    return path.join(this.runDir(runId), `${block}.${format}`);
+  }
+
+  private sidecarPath(runId: string, block: string): string {
+    checkName("block name", block);
+    return path.join(this.runDir(runId), `${block}.summary.json`);
+  }
+
+  private async writeSidecar(runId: string, block: string, sidecar: Sidecar): Promise<void> {
+    await writeFileAtomic(this.sidecarPath(runId, block), JSON.stringify(sidecar));
+  }
+
+  /** Removes the other format's file when a block changed language between runs of the same run id. */
+  private async removeOtherFormat(runId: string, block: string, format: OutputFormat): Promise<void> {
+    const other = this.dataPath(runId, block, format === "arrow" ? "parquet" : "arrow");
+    this.cache.deletePrefix(other);
+    await rm(other, { force: true });
+  }
+
+  /**
+   * Persists a TypeScript block's output (Arrow IPC stream or file bytes) atomically and computes its
+   * summary. The bytes are written as given; the decoded table is cached and shares their memory, so the
+   * caller must not reuse the buffer afterwards.
+   *
+   * @throws UnexpectedError `invalid_arrow` when the bytes are not Arrow IPC (a bug in the runtime).
+   */
+  async writeArrow(runId: string, block: string, ipc: Uint8Array): Promise<OutputRecord> {
+    const file = this.dataPath(runId, block, "arrow");
+    let table: Table;
+    try {
+      table = tableFromIPC(ipc);
+    } catch (error) {
+      throw new UnexpectedError("invalid_arrow", `output of block ${block} is not Arrow IPC data`, { block }, { cause: error });
+    }
+    const summary = { ...summarizeArrowTable(table), bytes: ipc.byteLength };
+    const ipcIndex = indexArrowIpc(ipc);
+    await mkdir(path.dirname(file), { recursive: true });
+    this.cache.deletePrefix(file);
+    await writeDataAtomic(file, ipc, this.fsyncData);
+    await this.removeOtherFormat(runId, block, "arrow");
+    await this.writeSidecar(runId, block, {
+      version: 1,
+      format: "arrow",
+      file: path.basename(file),
+      writtenAt: new Date().toISOString(),
+      summary,
+      ipcIndex,
+    });
+    if (this.cacheOnWrite) {
+      const stamp = stampOf(await stat(file));
+      this.cache.set(file, { table, stamp }, ipc.byteLength);
+    }
+    return { ref: { runId, block, format: "arrow", path: file }, summary };
+  }
+
+  /**
+   * A fresh temporary path in the run's output folder (same file system as the final file, so the commit
+   * is a rename) where DuckDB may `COPY … TO` a Parquet file. Creates the folder.
+   */
+  tempParquetPath(runId: string, block: string): string {
+    const dir = this.runDir(runId);
+    checkName("block name", block);
+    mkdirSync(dir, { recursive: true });
+    return path.join(dir, `.${block}.${process.pid}.${randomBytes(6).toString("hex")}.tmp.parquet`);
+  }
+
+  /**
+   * Moves a finished Parquet file into place (atomic rename) and records its summary; `bytes` is the
+   * file's size.
+   *
+   * @throws UnexpectedError `invalid_temp_path` when `tempPath` is not in the run's output folder.
+   */
+  async commitParquet(runId: string, block: string, tempPath: string, summary: Omit<OutputSummary, "bytes">): Promise<OutputRecord> {
+    const file = this.dataPath(runId, block, "parquet");
+    if (path.dirname(path.resolve(tempPath)) !== path.dirname(file)) {
+      throw new UnexpectedError("invalid_temp_path", `temporary Parquet file ${tempPath} is outside the output folder of run ${runId}`, { block });
+    }
+    const { size } = await stat(tempPath);
+    this.cache.deletePrefix(file);
+    await rename(tempPath, file);
+    await this.removeOtherFormat(runId, block, "parquet");
+    const full: OutputSummary = { rows: summary.rows, bytes: size, columns: summary.columns };
+    await this.writeSidecar(runId, block, {
+      version: 1,
+      format: "parquet",
+      file: path.basename(file),
+      writtenAt: new Date().toISOString(),
+      summary: full,
+      ipcIndex: null,
+    });
+    return { ref: { runId, block, format: "parquet", path: file }, summary: full };
+  }
+
+  private async readSidecar(runId: string, block: string): Promise<Sidecar | null> {
+    let text: string;
+    try {
+      text = await readFile(this.sidecarPath(runId, block), "utf8");
+    } catch (error) {
+      if (isErrno(error, "ENOENT")) return null;
+      throw error;
+    }
+    const parsed = sidecarSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      throw new UnexpectedError("invalid_output_summary", `summary of output ${runId}/${block} is malformed: ${parsed.error.message}`, { block });
+    }
+    return parsed.data;
+  }
+
+  /** The persisted output of a block run, or null when there is none (or it was never completed). */
+  async read(runId: string, block: string): Promise<OutputRecord | null> {
+    const sidecar = await this.readSidecar(runId, block);
+    if (!sidecar) return null;
+    return { ref: { runId, block, format: sidecar.format, path: this.dataPath(runId, block, sidecar.format) }, summary: sidecar.summary };
+  }
+
+  /**
+   * One page of an output as JSON-safe rows, with schema and total row count. The file is located from
+   * the ref's run id, block and format (its `path` is not trusted, so a ref from a request cannot point
+   * outside the data directory).
+   *
+   * @throws UserError `output_not_found` when the output does not exist.
+   */
+  async readPage(ref: OutputRef, offset: number, limit: number): Promise<OutputPage> {
+    const start = Math.max(0, Math.floor(offset));
+    const count = Math.max(0, Math.floor(limit));
+    if (ref.format === "parquet") return this.readParquetPage(ref, start, count);
+    return this.readArrowPage(ref, start, count);
+  }
+
+  private notFound(ref: OutputRef): UserError {
+    return new UserError("output_not_found", `block ${ref.block} of run ${ref.runId} has no ${ref.format} output`, { block: ref.block });
+  }
+
+  private async fileStamp(file: string, ref: OutputRef): Promise<{ size: number; stamp: string }> {
+    try {
+      const stats = await stat(file);
+      return { size: stats.size, stamp: stampOf(stats) };
+    } catch (error) {
+      if (isErrno(error, "ENOENT")) throw this.notFound(ref);
+      throw error;
+    }
+  }
+
+  private async loadWholeTable(file: string, stamp: string, size: number): Promise<Table> {
+    const cached = this.cache.get(file);
+    if (cached && cached.stamp === stamp) return cached.table;
+    const table = tableFromIPC(await readWholeFile(file));
+    this.cache.set(file, { table, stamp }, size);
+    return table;
+  }
+
+  /** The whole table of an Arrow output (for a downstream block in another process). */
+  async readArrowTable(ref: OutputRef): Promise<Table> {
+    if (ref.format !== "arrow") {
+      throw new UnexpectedError("not_arrow_output", `output of block ${ref.block} in run ${ref.runId} is ${ref.format}, not Arrow`, { block: ref.block });
+    }
+    const file = this.dataPath(ref.runId, ref.block, "arrow");
+    const { size, stamp } = await this.fileStamp(file, ref);
+    return this.loadWholeTable(file, stamp, size);
+  }
+
+  private async readArrowPage(ref: OutputRef, offset: number, limit: number): Promise<OutputPage> {
+    const file = this.dataPath(ref.runId, ref.block, "arrow");
+    const { size, stamp } = await this.fileStamp(file, ref);
+    const cached = this.cache.get(file);
+    if (cached && cached.stamp === stamp) return this.pageOf(cached.table, offset, limit);
+    const sidecar = size > this.wholeFileBytes ? await this.readSidecar(ref.runId, ref.block) : null;
+    if (!sidecar?.ipcIndex || sidecar.ipcIndex.batches.length === 0) {
+      return this.pageOf(await this.loadWholeTable(file, stamp, size), offset, limit);
+    }
+    return this.readIndexedPage(file, stamp, sidecar.ipcIndex, offset, limit);
+  }
+
+  private pageOf(table: Table, offset: number, limit: number): OutputPage {
+    return { columns: arrowPageColumns(table), totalRows: table.numRows, offset, rows: rowsToJson(table, offset, limit) };
+  }
+
+  /** Reads only the batches that hold rows `[offset, offset + limit)`, each cached on its own. */
+  private async readIndexedPage(file: string, stamp: string, index: IpcIndex, offset: number, limit: number): Promise<OutputPage> {
+    const totalRows = index.batches.reduce((sum, batch) => sum + batch.rows, 0);
+    const end = Math.min(offset + limit, totalRows);
+    const wanted: { index: number; first: number }[] = [];
+    let first = 0;
+    index.batches.forEach((batch, i) => {
+      const last = first + batch.rows;
+      if (last > offset && first < end) wanted.push({ index: i, first });
+      first = last;
+    });
+    if (wanted.length === 0) wanted.push({ index: 0, first: 0 }); // still need a schema for the columns
+    const rows: Record<string, JsonValue>[] = [];
+    let columns: OutputPage["columns"] = [];
+    const handle = await open(file, "r");
+    try {
+      for (const { index: batchIndex, first: batchFirst } of wanted) {
+        const key = `${file}#${batchIndex}`;
+        let cached = this.cache.get(key);
+        if (!cached || cached.stamp !== stamp) {
+          const table = await readIndexedBatches(handle, index, batchIndex, batchIndex);
+          const range = index.batches[batchIndex];
+          cached = { table, stamp };
+          this.cache.set(key, cached, range.end - range.start);
+        }
+        columns = arrowPageColumns(cached.table);
+        const from = Math.max(0, offset - batchFirst);
+        const to = Math.min(cached.table.numRows, end - batchFirst);
+        if (to > from) rows.push(...rowsToJson(cached.table, from, to - from));
+      }
+    } finally {
+      await handle.close();
+    }
+    return { columns, totalRows, offset, rows };
+  }
+
+  private async withDuckdb<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (!this.duckdb) this.duckdb = DuckDBInstance.create(":memory:");
+    const connection = await (await this.duckdb).connect();
+    try {
+      return await work(connection);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  private async readParquetPage(ref: OutputRef, offset: number, limit: number): Promise<OutputPage> {
+    const file = this.dataPath(ref.runId, ref.block, "parquet");
+    await this.fileStamp(file, ref);
+    const sidecar = await this.readSidecar(ref.runId, ref.block);
+    return this.withDuckdb(async (connection) => {
+      const reader = await connection.runAndReadAll("SELECT * FROM read_parquet($1) LIMIT $2 OFFSET $3", [file, limit, offset]);
+      const keys = recordKeys(reader.columnNames());
+      const columns = reader.columnTypes().map((type, i) => ({ name: keys[i], type: duckdbTypeToArrowName(type) }));
+      const rows = reader.getRows().map((values) => {
+        const record: Record<string, JsonValue> = {};
+        values.forEach((value, i) => {
+          record[keys[i]] = duckdbValueToJson(value);
+        });
+        return record;
+      });
+      let totalRows = sidecar?.summary.rows;
+      if (totalRows === undefined) {
+        const counted = await connection.runAndReadAll("SELECT count(*) FROM read_parquet($1)", [file]);
+        totalRows = toCount(counted.getRows()[0]?.[0]);
+      }
+      return { columns, totalRows, offset, rows };
+    });
+  }
+
+  /**
+   * Summary of a Parquet file (a SQL block's output before `commitParquet`): exact nulls
+   * (`count(*) - count(col)`), min/max for orderable scalar columns, and distinct counts — exact for small
+   * files, DuckDB's `approx_count_distinct` for big ones — all in one scan.
+   */
+  async summarizeParquet(file: string): Promise<Omit<OutputSummary, "bytes">> {
+    return this.withDuckdb(async (connection) => {
+      const probe = await connection.runAndReadAll("SELECT * FROM read_parquet($1) LIMIT 0", [file]);
+      const names = probe.columnNames();
+      const types: DuckDBType[] = probe.columnTypes();
+      const counted = await connection.runAndReadAll("SELECT count(*) FROM read_parquet($1)", [file]);
+      const rows = toCount(counted.getRows()[0]?.[0]);
+      if (names.length === 0) return { rows, columns: [] };
+      const exact = rows <= EXACT_DISTINCT_ROWS;
+      const selects = names.flatMap((name, i) => {
+        const column = quoteIdentifier(name);
+        const distinct = exact ? `count(DISTINCT ${column})` : `approx_count_distinct(${column})`;
+        const parts = [`count(${column}) AS n${i}`, `${distinct} AS d${i}`];
+        if (hasScalarOrder(types[i])) parts.push(`min(${column}) AS lo${i}`, `max(${column}) AS hi${i}`);
+        return parts;
+      });
+      const reader = await connection.runAndReadAll(`SELECT ${selects.join(", ")} FROM read_parquet($1)`, [file]);
+      const row = reader.getRowObjects()[0] ?? {};
+      const columns = names.map((name, i): ColumnSummary => {
+        const nonNull = toCount(row[`n${i}`]);
+        const ordered = hasScalarOrder(types[i]);
+        return {
+          name,
+          type: duckdbTypeToArrowName(types[i]),
+          nulls: rows - nonNull,
+          min: ordered ? toScalar(duckdbValueToJson(row[`lo${i}`] ?? null)) : null,
+          max: ordered ? toScalar(duckdbValueToJson(row[`hi${i}`] ?? null)) : null,
+          distinct: Math.min(toCount(row[`d${i}`]), nonNull),
+        };
+      });
+      return { rows, columns };
+    });
+  }
+
+  /** Deletes every output of a run (retention, `sluice clean`). */
+  async deleteRun(runId: string): Promise<void> {
+    const dir = this.runDir(runId);
+    this.cache.deletePrefix(dir + path.sep);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /** Run ids that have an output folder, sorted. */
+  async listRunIds(): Promise<string[]> {
+    try {
+      const entries = await readdir(this.outputsDir, { withFileTypes: true });
+      return entries
+        .filter((entry) => entry.isDirectory() && NAME.test(entry.name))
+        .map((entry) => entry.name)
+        .sort();
+    } catch (error) {
+      if (isErrno(error, "ENOENT")) return [];
+      throw error;
+    }
+  }
+
+  /** Drops cached tables and closes the DuckDB instance this store created. */
+  async close(): Promise<void> {
+    this.cache.clear();
+    const duckdb = this.duckdb;
+    this.duckdb = null;
+    if (duckdb && this.ownsDuckdb) (await duckdb).closeSync();
+  }
+}
