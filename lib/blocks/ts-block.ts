@@ -4,11 +4,12 @@
  * DuckDB database, and persist what it returned through the output store.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { blockFileName } from "../core/model";
 import type { BlockInput, BlockRunRequest, BlockRunResult } from "../executors/types";
 import type { SqlParam } from "../sdk";
+import { errorMessage } from "./block-errors";
 import { compileBlock } from "./compile-block";
 import { copyQueryToParquet } from "./duckdb-to-arrow";
 import type { RunDatabases } from "./run-database";
@@ -28,33 +29,62 @@ function toWorkerInput(input: BlockInput): WorkerInput {
 
 /**
  * `ctx.sql` on the main thread: load the block's upstreams into the run database if needed, COPY the
- * query's result to a Parquet file the worker decodes (and deletes).
+ * query's result to a Parquet file the worker decodes (and deletes). When the job ends first (timeout,
+ * cancel), the query is interrupted and its file removed.
  */
-async function answerSql(request: BlockRunRequest, deps: TsBlockDeps, query: string, params: SqlParam[]): Promise<string> {
+async function answerSql(
+  request: BlockRunRequest,
+  deps: TsBlockDeps,
+  query: string,
+  params: SqlParam[],
+  jobEnded: AbortSignal,
+  handedOut: Set<string>,
+): Promise<string> {
   const db = await deps.databases.get(request.runId);
   await db.ensureInputs(request.inputs);
   const dir = join(deps.cacheDir, "tmp");
   await mkdir(dir, { recursive: true });
   const path = join(dir, `sql-${randomUUID()}.parquet`);
   const connection = await db.connect();
-  const onAbort = (): void => connection.interrupt();
-  request.signal.addEventListener("abort", onAbort, { once: true });
+  const onEnd = (): void => connection.interrupt();
+  jobEnded.addEventListener("abort", onEnd, { once: true });
   try {
-    await copyQueryToParquet(connection, query, params, path);
+    if (jobEnded.aborted) throw new Error("the block ended");
+    handedOut.add(path);
+    if (isRowQuery(query)) {
+      await copyQueryToParquet(connection, query, params, path);
+    } else {
+      // COPY … TO, CREATE, INSERT…: run as is; the block gets one row saying how many rows it changed.
+      const result = await connection.run(query, params.length ? params : undefined);
+      await copyQueryToParquet(connection, `SELECT ${Number(result.rowsChanged)}::BIGINT AS rows_changed`, [], path);
+    }
+    if (jobEnded.aborted) throw new Error("the block ended");
     return path;
   } catch (error) {
-    throw new Error(`block ${request.block.name} ctx.sql: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    await rm(path, { force: true });
+    throw new Error(`block ${request.block.name} ctx.sql: ${errorMessage(error)}`, { cause: error });
   } finally {
-    request.signal.removeEventListener("abort", onAbort);
+    jobEnded.removeEventListener("abort", onEnd);
     db.release(connection);
   }
+}
+
+/** Whether a statement returns rows (and so can be wrapped in `COPY (…) TO`), judged by its first keyword. */
+function isRowQuery(query: string): boolean {
+  const first = query
+    .replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*/, "")
+    .match(/^\(|^[A-Za-z]+/)?.[0]
+    ?.toUpperCase();
+  return first === undefined || ["(", "SELECT", "WITH", "FROM", "VALUES", "TABLE", "SUMMARIZE", "DESCRIBE", "SHOW", "PIVOT", "UNPIVOT"].includes(first);
 }
 
 export async function runTsBlock(request: BlockRunRequest, deps: TsBlockDeps): Promise<BlockRunResult> {
   const { block } = request;
   const blockFile = join(request.pipelineDir, blockFileName(block));
   const compiledFile = await compileBlock(blockFile, { cacheDir: deps.cacheDir, displayRoot: request.projectDir, block: block.name });
-  const result = await deps.pool.run(
+  // The worker deletes each ctx.sql file after reading it; these are removed again in case it was killed first.
+  const handedOut = new Set<string>();
+  const running = deps.pool.run(
     {
       kind: "run-block",
       compiledFile,
@@ -74,10 +104,11 @@ export async function runTsBlock(request: BlockRunRequest, deps: TsBlockDeps): P
       blockFile,
       onLog: request.onLog,
       onProgress: request.onProgress,
-      onSql: (query, params) => answerSql(request, deps, query, params),
+      onSql: (query, params, jobEnded) => answerSql(request, deps, query, params, jobEnded, handedOut),
     },
     { signal: request.signal, timeoutMs: request.timeoutMs },
   );
+  const result = await running.finally(() => Promise.all([...handedOut].map((path) => rm(path, { force: true }))));
   switch (result.kind) {
     case "table": {
       const output = await request.outputs.writeArrow(request.runId, block.name, result.ipc);

@@ -69,7 +69,8 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
     runner,
     async close() {
       await executor.close();
-      await logs.flush();
+      await logs.close();
+      await outputs.close();
       await runs.close();
     },
   };

@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";
@@ -6,6 +7,7 @@ import type { BlockContext } from "@sluice/sdk";
 export default async function save(input: Table, ctx: BlockContext): Promise<void> {
   const dir = path.resolve(String(ctx.variables.lake_dir));
   const quoted = dir.replaceAll("'", "''");
+  await mkdir(dir, { recursive: true });
   await ctx.sql(
     `COPY (SELECT * FROM clean_trips) TO '${quoted}' (FORMAT parquet, PARTITION_BY (lpep_pickup_date), OVERWRITE_OR_IGNORE)`,
   );

@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";
@@ -6,6 +7,7 @@ import type { BlockContext } from "@sluice/sdk";
 export default async function save(input: Table, ctx: BlockContext): Promise<void> {
   const dir = path.resolve(String(ctx.variables.output_dir));
   const file = path.join(dir, "fares_by_borough.parquet");
+  await mkdir(dir, { recursive: true });
   await ctx.sql(`COPY (SELECT * FROM fares_by_borough) TO '${file.replaceAll("'", "''")}' (FORMAT parquet)`);
   ctx.log.info(`wrote ${input.numRows} rows to ${file}`);
 }
