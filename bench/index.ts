@@ -1,6 +1,7 @@
 import { benchOrchestration } from "./orchestration";
 import { benchHandoff } from "./handoff";
 import { benchGreenTaxi } from "./green-taxi";
+import { benchQueue } from "./queue";
 import { printTable, type BenchRow } from "./report";
 
 /** `npm run bench [name…]`: every benchmark (or the named ones), printed as one table with baselines beside. */
@@ -8,6 +9,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   orchestration: benchOrchestration,
   handoff: benchHandoff,
   "green-taxi": benchGreenTaxi,
+  queue: benchQueue,
 };
 
 async function main() {

@@ -11,6 +11,7 @@ import type { BlockInput, BlockRunRequest, BlockRunResult } from "../executors/t
 import type { SqlParam } from "../sdk";
 import { errorMessage } from "./block-errors";
 import { compileBlock } from "./compile-block";
+import { runWithParams } from "./duckdb-params";
 import { copyQueryToParquet } from "./duckdb-to-arrow";
 import type { RunDatabases } from "./run-database";
 import type { WorkerPool } from "./worker-pool";
@@ -55,7 +56,7 @@ async function answerSql(
       await copyQueryToParquet(connection, query, params, path);
     } else {
       // COPY … TO, CREATE, INSERT…: run as is; the block gets one row saying how many rows it changed.
-      const result = await connection.run(query, params.length ? params : undefined);
+      const result = await runWithParams(connection, query, params);
       await copyQueryToParquet(connection, `SELECT ${Number(result.rowsChanged)}::BIGINT AS rows_changed`, [], path);
     }
     if (jobEnded.aborted) throw new Error("the block ended");

@@ -2,11 +2,13 @@ import { formatLocation, isSluiceError } from "../core/errors";
 import { createServices } from "../server/services";
 import { runCommand, type CliIo } from "./run-command";
 import { startCommand } from "./start-command";
+import { workerCommand } from "./worker-command";
 
 const USAGE = `sluice — notebook-style block pipelines
 
   sluice start [--port N] [--host H] [--dev]   serve the editor and API (127.0.0.1:3000 by default)
   sluice run <pipeline> [--var k=v]... [--block b [--upstream|--downstream]] [--logical-date ISO] [--json]
+  sluice worker [--concurrency N] [--queue q]... [--local]   run blocks from the queue (REDIS_URL; DATABASE_URL across machines)
   sluice help
 `;
 
@@ -25,6 +27,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       }
       case "start":
         return await startCommand(rest, io);
+      case "worker":
+        return await workerCommand(rest, io);
       case undefined:
       case "help":
       case "--help":

@@ -14,6 +14,10 @@ const envSchema = z.object({
   SLUICE_PORT: optionalNumber,
   SLUICE_TOKEN: optionalString,
   SLUICE_POOL_SIZE: optionalNumber,
+  /** `queue` hands block runs to `sluice worker` processes through BullMQ on REDIS_URL. */
+  SLUICE_EXECUTOR: z.preprocess((value) => (value === "" ? undefined : value), z.enum(["local", "queue"]).optional()),
+  /** With the queue executor and no DATABASE_URL: every worker is on this machine and shares the data folder. */
+  SLUICE_WORKERS_LOCAL: z.preprocess((value) => (value === "" ? undefined : value === "1" || value === "true"), z.boolean().optional()),
   DATABASE_URL: optionalString,
   REDIS_URL: optionalString,
 });

@@ -1,6 +1,9 @@
 import os from "node:os";
 import path from "node:path";
 import { LocalExecutor } from "../executors/local-executor";
+import { QueueExecutor } from "../executors/queue-executor";
+import { checkQueueSetup } from "../executors/queue-setup";
+import type { RunScopedExecutor } from "../executors/types";
 import { Runner } from "../runner/runner";
 import { LogStore } from "../store/log-store";
 import { SqliteRunStore } from "../store/metadata/sqlite-run-store";
@@ -17,7 +20,7 @@ export interface Services {
   runs: RunStore;
   outputs: OutputStore;
   logs: LogStore;
-  executor: LocalExecutor;
+  executor: RunScopedExecutor;
   runner: Runner;
   close(): Promise<void>;
 }
@@ -42,12 +45,24 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
   const runs = await SqliteRunStore.open(path.join(dataDir, "sluice.db"));
   const outputs = new OutputStore(dataDir);
   const logs = new LogStore(dataDir);
-  const executor = new LocalExecutor({
-    projectDir,
-    cacheDir: path.join(dataDir, "cache"),
-    poolSize,
-    defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
-  });
+  const executor: RunScopedExecutor =
+    env.SLUICE_EXECUTOR === "queue"
+      ? new QueueExecutor({
+          redisUrl: checkQueueSetup({
+            redisUrl: env.REDIS_URL,
+            databaseUrl: env.DATABASE_URL,
+            singleMachine: env.SLUICE_WORKERS_LOCAL ?? false,
+            who: "executor: queue",
+          }).redisUrl,
+          projectDir,
+          outputsDir: outputs.outputsDir,
+        })
+      : new LocalExecutor({
+          projectDir,
+          cacheDir: path.join(dataDir, "cache"),
+          poolSize,
+          defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
+        });
   const runner = new Runner({
     projectDir,
     pipelines: files,
