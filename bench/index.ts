@@ -1,6 +1,7 @@
 import { benchOrchestration } from "./orchestration";
 import { benchHandoff } from "./handoff";
 import { benchGreenTaxi } from "./green-taxi";
+import { benchConnectors } from "./connectors";
 import { benchQueue } from "./queue";
 import { printTable, type BenchRow } from "./report";
 
@@ -10,6 +11,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   handoff: benchHandoff,
   "green-taxi": benchGreenTaxi,
   queue: benchQueue,
+  connectors: benchConnectors,
 };
 
 async function main() {

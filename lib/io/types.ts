@@ -27,10 +27,21 @@ export interface WriteResult {
 }
 
 /**
+ * The read half of a connector, for sources that cannot be written (HTTP). `ArrowConnector` extends it.
+ */
+export interface ArrowSource<ReadTarget> {
+  /** The connector kind and profile name, for error messages: `http "default"`. */
+  readonly description: string;
+  read(target: ReadTarget, options?: IoOptions): Promise<Table>;
+  stream?(target: ReadTarget, options?: IoOptions): AsyncIterable<RecordBatch>;
+  close?(): Promise<void>;
+}
+
+/**
  * A connector for one kind of target. `Target` names what to read or write: a table name, a query,
  * an object URI or path. Large sources also offer `stream` so blocks need not hold everything at once.
  */
-export interface ArrowConnector<ReadTarget, WriteTarget = ReadTarget> {
+export interface ArrowConnector<ReadTarget, WriteTarget = ReadTarget> extends ArrowSource<ReadTarget> {
   /** The connector kind and profile name, for error messages: `postgres "warehouse"`. */
   readonly description: string;
   read(target: ReadTarget, options?: IoOptions): Promise<Table>;

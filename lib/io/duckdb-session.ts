@@ -1,0 +1,96 @@
+/**
+ * The DuckDB plumbing every file-ish connector shares: an embedded database, query → Arrow through the
+ * engine's Parquet hand-off (DESIGN §12, `lib/blocks/duckdb-to-arrow.ts`), Arrow → DuckDB by buffer copy
+ * (`lib/blocks/arrow-to-duckdb.ts`), and the Arrow → DuckDB type names used in `read_csv(columns = …)` and
+ * `hive_types`. Decoding happens on the calling thread: connectors run inside block worker threads, whose
+ * parquet-wasm memory the pool recycles (DESIGN §12).
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { DataType, TimeUnit, Table, type Field, type RecordBatch } from "apache-arrow";
+import { UserError } from "../core/errors";
+import { arrowToDuckDB } from "../blocks/arrow-to-duckdb";
+import { duckdbToArrow } from "../blocks/duckdb-to-arrow";
+import { parquetToIPC } from "../blocks/parquet-arrow";
+
+/** An open embedded database and one connection to it. */
+export interface DuckDBSession {
+  connection: DuckDBConnection;
+  close(): void;
+}
+
+/** Opens `path` (a database file, created when missing) or an in-memory database. */
+export async function openDuckDB(path = ":memory:"): Promise<DuckDBSession> {
+  const instance = await DuckDBInstance.create(path);
+  const connection = await instance.connect();
+  return {
+    connection,
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** Runs a DuckDB query and returns its result as Arrow (via a temporary Parquet file, decoded here). */
+export async function queryToArrow(connection: DuckDBConnection, sql: string, params: readonly unknown[] = [], tempDir = tmpdir()): Promise<Table> {
+  return duckdbToArrow(connection, sql, params, { tempDir, decode: async (path) => parquetToIPC(await readFile(path)) });
+}
+
+/** A Table from either a Table or a stream of batches (DuckDB loads need the whole schema up front). */
+export async function collectTable(data: Table | AsyncIterable<RecordBatch>): Promise<Table> {
+  if (data instanceof Table) return data;
+  const batches: RecordBatch[] = [];
+  for await (const batch of data) batches.push(batch);
+  return new Table(batches);
+}
+
+/** Loads an Arrow table into a (temporary by default) DuckDB table; see arrow-to-duckdb.ts for the type mapping. */
+export async function loadArrowIntoDuckDB(connection: DuckDBConnection, name: string, data: Table | AsyncIterable<RecordBatch>, temporary = true): Promise<number> {
+  const table = await collectTable(data);
+  const { rows } = await arrowToDuckDB(connection, name, table, { replace: true, temporary });
+  return rows;
+}
+
+/** A fresh scratch directory (for hand-off files); remove it with `rm(dir, {recursive: true})`. */
+export async function scratchDir(parent = tmpdir()): Promise<string> {
+  return mkdtemp(join(parent, "sluice-io-"));
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * The DuckDB type name that holds values of an Arrow field unchanged, for `read_csv(columns = …)` and
+ * `hive_types`: the same mapping `arrowToDuckDB` uses when it loads a table.
+ */
+export function duckdbTypeOf(field: Field): string {
+  const type: DataType = field.type;
+  if (DataType.isNull(type)) return "VARCHAR";
+  if (DataType.isBool(type)) return "BOOLEAN";
+  if (DataType.isInt(type)) {
+    const names: Record<number, string> = { 8: "TINYINT", 16: "SMALLINT", 32: "INTEGER", 64: "BIGINT" };
+    return `${type.isSigned ? "" : "U"}${names[type.bitWidth]}`;
+  }
+  if (DataType.isFloat(type)) return type.precision === 1 ? "FLOAT" : "DOUBLE";
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return "VARCHAR";
+  if (DataType.isBinary(type) || DataType.isLargeBinary(type)) return "BLOB";
+  if (DataType.isDictionary(type)) return DataType.isBinary(type.dictionary) ? "BLOB" : "VARCHAR";
+  if (DataType.isDate(type)) return "DATE";
+  if (DataType.isTimestamp(type)) {
+    if (type.timezone) return "TIMESTAMPTZ";
+    const byUnit: Record<TimeUnit, string> = {
+      [TimeUnit.SECOND]: "TIMESTAMP_S",
+      [TimeUnit.MILLISECOND]: "TIMESTAMP_MS",
+      [TimeUnit.MICROSECOND]: "TIMESTAMP",
+      [TimeUnit.NANOSECOND]: "TIMESTAMP_NS",
+    };
+    return byUnit[type.unit];
+  }
+  if (DataType.isTime(type)) return "TIME";
+  if (DataType.isDecimal(type)) return `DECIMAL(${type.precision}, ${type.scale})`;
+  throw new UserError("unsupported_type", `column ${field.name} has Arrow type ${String(type)}, which has no DuckDB equivalent in Sluice yet`);
+}

@@ -1,0 +1,251 @@
+/**
+ * Files and the Parquet lake (issue "Connectors"): CSV (plain or .gz), Parquet (one file, or a dataset
+ * directory, hive-partitioned `col=value/` when written with `partitionBy`), and Arrow IPC files.
+ *
+ * Every write is atomic (STYLE §10): the data goes to a hidden temp path beside the target, then is
+ * renamed into place — `replace` swaps the old target out, `fail` refuses an existing one before writing
+ * anything, `append` moves the new files into an existing dataset directory (uniquely named, so earlier
+ * files stay). A failed write leaves the target as it was and no temp files behind.
+ *
+ * Parquet and CSV are written by DuckDB (`COPY … TO`, `PARTITION_BY`), loaded from Arrow by buffer copy.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
+import { tableFromIPC, tableToIPC, type RecordBatch, type Table } from "apache-arrow";
+import { UserError } from "../core/errors";
+import { quoteIdentifier, quoteLiteral } from "../blocks/sql-text";
+import { readParquetFile } from "../blocks/parquet-arrow";
+import { readCsvFile, type CsvOptions } from "./csv-read";
+import { collectTable, loadArrowIntoDuckDB, openDuckDB, queryToArrow, type DuckDBSession } from "./duckdb-session";
+import type { ArrowConnector, IoOptions, WriteMode, WriteOptions, WriteResult } from "./types";
+
+export type FileFormat = "csv" | "parquet" | "arrow";
+
+/** A file or a dataset directory; relative paths resolve against the connector's root. */
+export interface FileTarget extends CsvOptions {
+  path: string;
+  /** Default: from the extension (`.csv`, `.csv.gz`, `.parquet`, `.arrow`/`.feather`/`.ipc`); a directory is a Parquet dataset. */
+  format?: FileFormat;
+  /** Parquet compression when writing (default zstd). */
+  compression?: "zstd" | "snappy" | "gzip" | "uncompressed";
+}
+
+export interface FilesConnectorOptions {
+  /** Base directory for relative paths (a `files` profile's `root`, else the project). */
+  root: string;
+  /** Profile name, for messages. */
+  name?: string;
+  /** Scratch space for DuckDB hand-off files (default: the OS temp dir). */
+  tempDir?: string;
+}
+
+/** Turns a target given as a path into a FileTarget. */
+export function toFileTarget(target: FileTarget | string): FileTarget {
+  return typeof target === "string" ? { path: target } : target;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The format a path means when none is given. */
+export function formatOf(target: FileTarget, isDir: boolean): FileFormat {
+  if (target.format !== undefined) return target.format;
+  const name = target.path.toLowerCase();
+  if (name.endsWith(".csv") || name.endsWith(".csv.gz") || name.endsWith(".tsv")) return "csv";
+  if (name.endsWith(".arrow") || name.endsWith(".feather") || name.endsWith(".ipc")) return "arrow";
+  if (name.endsWith(".parquet") || isDir || extname(name) === "") return "parquet";
+  throw new UserError("unknown_format", `${target.path}: cannot tell the file format from the name; set format: csv | parquet | arrow`);
+}
+
+/** `key=value` directory names of the first file path under a hive-partitioned dataset. */
+async function partitionKeys(dir: string): Promise<string[]> {
+  const keys: string[] = [];
+  let current = dir;
+  for (;;) {
+    const entries = await readdir(current, { withFileTypes: true });
+    const sub = entries.find((e) => e.isDirectory() && e.name.includes("="));
+    if (sub === undefined) return keys;
+    keys.push(sub.name.slice(0, sub.name.indexOf("=")));
+    current = join(current, sub.name);
+  }
+}
+
+/** Every file under `dir`, as paths relative to it. */
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (current: string): Promise<void> => {
+    for (const entry of await readdir(current, { withFileTypes: true })) {
+      const full = join(current, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else out.push(relative(dir, full));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/**
+ * Reads and writes local files. One in-memory DuckDB is opened per call and closed after, so the
+ * connector holds no resources between calls and is safe to use from several blocks at once.
+ */
+export class FilesConnector implements ArrowConnector<FileTarget | string> {
+  readonly description: string;
+  private readonly root: string;
+  private readonly tempDir: string | undefined;
+
+  constructor(options: FilesConnectorOptions) {
+    this.root = options.root;
+    this.tempDir = options.tempDir;
+    this.description = `files "${options.name ?? "files"}"`;
+  }
+
+  /** The absolute path of a target. */
+  resolvePath(path: string): string {
+    return isAbsolute(path) ? path : resolve(this.root, path);
+  }
+
+  async read(target: FileTarget | string, options: IoOptions = {}): Promise<Table> {
+    const t = toFileTarget(target);
+    const path = this.resolvePath(t.path);
+    options.signal?.throwIfAborted();
+    if (!(await exists(path))) throw new UserError("not_found", `${this.description}: ${t.path} does not exist`, { file: t.path });
+    const dir = await isDirectory(path);
+    const format = formatOf(t, dir);
+    let table: Table;
+    switch (format) {
+      case "arrow":
+        table = tableFromIPC(await readFile(path));
+        break;
+      case "parquet":
+        table = dir ? await this.readDataset(path, t) : await readParquetFile(path);
+        break;
+      case "csv":
+        table = await this.withDuckDB((s) => readCsvFile(s.connection, path, t.path, t, this.tempDir));
+        break;
+    }
+    options.onProgress?.({ rows: table.numRows, message: `read ${t.path}` });
+    return table;
+  }
+
+  /** A Parquet dataset directory (hive partitions become columns; `columns` types them, else DuckDB infers). */
+  private async readDataset(dir: string, target: FileTarget): Promise<Table> {
+    const keys = await partitionKeys(dir);
+    const args = [quoteLiteral(join(dir, "**", "*.parquet")), "hive_partitioning = true", "union_by_name = true"];
+    const typed = keys.filter((k) => target.columns?.[k] !== undefined);
+    if (typed.length > 0) args.push(`hive_types = {${typed.map((k) => `${quoteLiteral(k)}: ${quoteLiteral(target.columns?.[k] ?? "VARCHAR")}`).join(", ")}}`);
+    return this.withDuckDB((s) => queryToArrow(s.connection, `SELECT * FROM read_parquet(${args.join(", ")})`, [], this.tempDir));
+  }
+
+  async write(data: Table | AsyncIterable<RecordBatch>, target: FileTarget | string, options: WriteOptions = {}): Promise<WriteResult> {
+    const t = toFileTarget(target);
+    const path = this.resolvePath(t.path);
+    const mode: WriteMode = options.mode ?? "replace";
+    const partitionBy = options.partitionBy ?? [];
+    const targetExists = await exists(path);
+    const targetIsDir = targetExists && (await isDirectory(path));
+    const asDataset = partitionBy.length > 0 || targetIsDir || (mode === "append" && extname(path) === "");
+    const format = formatOf(t, asDataset);
+    if (targetExists && mode === "fail") {
+      throw new UserError("target_exists", `${this.description}: ${t.path} already exists (mode: fail)`, { file: t.path });
+    }
+    if (targetExists && mode === "append" && !targetIsDir) {
+      throw new UserError("append_unsupported", `${this.description}: cannot append to the single file ${t.path}; write a dataset directory (no extension, or partitionBy) to append`, { file: t.path });
+    }
+    if (asDataset && format !== "parquet") {
+      throw new UserError("unsupported", `${this.description}: ${t.path}: datasets (partitioned or appendable) are Parquet only`, { file: t.path });
+    }
+    options.signal?.throwIfAborted();
+    await mkdir(dirname(path), { recursive: true });
+    const temp = join(dirname(path), `.${basename(path)}.tmp-${randomUUID()}`);
+    try {
+      const table = await collectTable(data);
+      options.signal?.throwIfAborted();
+      if (format === "arrow") {
+        await writeFile(temp, tableToIPC(table, "file"));
+      } else {
+        await this.withDuckDB(async (s) => {
+          await loadArrowIntoDuckDB(s.connection, "sluice_write", table);
+          const source = `SELECT * FROM ${quoteIdentifier("sluice_write")}`;
+          if (format === "csv") {
+            const gzip = path.toLowerCase().endsWith(".gz") ? "gzip" : "none";
+            const delimiter = t.delimiter ? `, DELIMITER ${quoteLiteral(t.delimiter)}` : "";
+            await s.connection.run(`COPY (${source}) TO ${quoteLiteral(temp)} (FORMAT csv, HEADER, COMPRESSION ${gzip}${delimiter})`);
+          } else if (asDataset) {
+            await mkdir(temp, { recursive: true });
+            const compression = t.compression ?? "zstd";
+            if (partitionBy.length > 0) {
+              const partition = `PARTITION_BY (${partitionBy.map(quoteIdentifier).join(", ")})`;
+              await s.connection.run(
+                `COPY (${source}) TO ${quoteLiteral(temp)} (FORMAT parquet, COMPRESSION ${compression}, ${partition}, FILENAME_PATTERN 'part-{uuid}', OVERWRITE_OR_IGNORE)`,
+              );
+            } else {
+              const file = join(temp, `part-${randomUUID()}.parquet`);
+              await s.connection.run(`COPY (${source}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION ${compression})`);
+            }
+          } else {
+            await s.connection.run(`COPY (${source}) TO ${quoteLiteral(temp)} (FORMAT parquet, COMPRESSION ${t.compression ?? "zstd"})`);
+          }
+        });
+      }
+      options.signal?.throwIfAborted();
+      await this.commit(temp, path, mode, targetExists && asDataset);
+      options.onProgress?.({ rows: table.numRows, message: `wrote ${t.path}` });
+      return { rows: table.numRows, location: path };
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  /** Moves the finished temp output into place according to the mode. */
+  private async commit(temp: string, path: string, mode: WriteMode, appendToDataset: boolean): Promise<void> {
+    if (mode === "append" && appendToDataset) {
+      for (const file of await listFiles(temp)) {
+        await mkdir(dirname(join(path, file)), { recursive: true });
+        await rename(join(temp, file), join(path, file));
+      }
+      return;
+    }
+    if (mode === "fail") {
+      if (await exists(path)) throw new UserError("target_exists", `${this.description}: ${path} already exists (mode: fail)`);
+      await rename(temp, path);
+      return;
+    }
+    if (!(await exists(path))) {
+      await rename(temp, path);
+      return;
+    }
+    const old = join(dirname(path), `.${basename(path)}.old-${randomUUID()}`);
+    await rename(path, old);
+    try {
+      await rename(temp, path);
+    } catch (error) {
+      await rename(old, path);
+      throw error;
+    }
+    await rm(old, { recursive: true, force: true });
+  }
+
+  private async withDuckDB<T>(work: (session: DuckDBSession) => Promise<T>): Promise<T> {
+    const session = await openDuckDB();
+    try {
+      return await work(session);
+    } finally {
+      session.close();
+    }
+  }
+}

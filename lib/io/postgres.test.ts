@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { DateDay, Decimal, Dictionary, TimestampMicrosecond, Vector, Field, Int32, makeData, RecordBatch, Schema, Struct, Table, tableFromArrays, Utf8, vectorFromArray } from "apache-arrow";
+import { describeConnectorContract } from "./connector-contract";
+import { firstDifference } from "./compare-tables";
+import { encodeNumeric } from "./pg-binary-encode";
+import { inlineParams, PostgresConnector } from "./postgres";
+
+const URL = "postgres://postgres@127.0.0.1:5432/test";
+
+async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh schema per test file section, dropped after. */
+function freshSchema(): string {
+  return `sluice_test_${randomUUID().slice(0, 8)}`;
+}
+
+describeConnectorContract("postgres", async () => {
+  const schema = freshSchema();
+  const connector = new PostgresConnector({ url: URL });
+  return {
+    connector,
+    target: (name: string) => ({ write: { schema, table: name }, read: `SELECT * FROM "${schema}"."${name}"` }),
+    cleanup: async () => {
+      await connector.close();
+      await admin((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+    },
+  };
+});
+
+describe("postgres connector", () => {
+  let schema: string;
+  let connector: PostgresConnector;
+  beforeEach(() => {
+    schema = freshSchema();
+    connector = new PostgresConnector({ url: URL });
+  });
+  afterEach(async () => {
+    await connector.close();
+    await admin((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  });
+
+  it("keeps the old table when a replace fails mid-load", async () => {
+    await connector.write(tableFromArrays({ n: new Int32Array([1, 2, 3]) }), { schema, table: "t" });
+    async function* failing() {
+      yield tableFromArrays({ n: new Int32Array([7, 8]) }).batches[0];
+      throw new Error("source broke");
+    }
+    await expect(connector.write(failing(), { schema, table: "t" }, { mode: "replace" })).rejects.toThrow(/source broke/);
+    const after = await connector.read({ schema, table: "t" });
+    expect(after.getChild("n")?.toArray()).toEqual(new Int32Array([1, 2, 3]));
+    const tables = await admin((c) => c.query("SELECT tablename FROM pg_tables WHERE schemaname = $1", [schema]));
+    expect(tables.rows.map((r) => r.tablename)).toEqual(["t"]);
+  });
+
+  it("refuses an existing table under fail and creates nothing on a first failed load", async () => {
+    await connector.write(tableFromArrays({ n: new Int32Array([1]) }), `${schema}.t`);
+    await expect(connector.write(tableFromArrays({ n: new Int32Array([2]) }), `${schema}.t`, { mode: "fail" })).rejects.toMatchObject({
+      kind: "user",
+      code: "target_exists",
+    });
+    async function* failing() {
+      yield tableFromArrays({ n: new Int32Array([7]) }).batches[0];
+      throw new Error("boom");
+    }
+    await expect(connector.write(failing(), `${schema}.fresh`, { mode: "fail" })).rejects.toThrow(/boom/);
+    const tables = await admin((c) => c.query("SELECT tablename FROM pg_tables WHERE schemaname = $1", [schema]));
+    expect(tables.rows.map((r) => r.tablename)).toEqual(["t"]);
+  });
+
+  it("refuses to append columns of another type", async () => {
+    await connector.write(tableFromArrays({ n: new Int32Array([1]) }), `${schema}.t`);
+    await expect(connector.write(tableFromArrays({ n: new Float64Array([1.5]) }), `${schema}.t`, { mode: "append" })).rejects.toThrow(/column n is int4, the data is float8/);
+  });
+
+  it("round-trips decimals, booleans, dates, timestamptz, dictionaries and sliced nulls", async () => {
+    const words = new Uint32Array(4 * 4);
+    const put = (row: number, value: bigint) => {
+      let v = value < 0n ? (1n << 128n) + value : value;
+      for (let w = 0; w < 4; w++) {
+        words[row * 4 + w] = Number(v & 0xffffffffn);
+        v >>= 32n;
+      }
+    };
+    [123456n, -5n, 0n, 99999999999999n].forEach((v, i) => put(i, v));
+    const decimal = makeData({ type: new Decimal(2, 16, 128), length: 4, data: words });
+    const base = new Table({
+      flag: vectorFromArray([true, false, true, false]),
+      day: vectorFromArray([new Date("2020-01-01"), new Date("1969-12-31"), new Date("2000-02-29"), new Date("2024-01-31")], new DateDay()),
+      label: vectorFromArray(["a", "b", "a", "c"], new Dictionary(new Utf8(), new Int32())),
+      n: vectorFromArray([1, null, 3, 4], new Int32()),
+      at: new Vector([makeData({ type: new TimestampMicrosecond("UTC"), length: 4, data: new BigInt64Array([0n, -1n, 1_700_000_000_123_456n, 946_684_800_000_000n]) })]),
+    });
+    const amountSchema = new Schema([new Field("amount", new Decimal(2, 16, 128))]);
+    const amounts = new RecordBatch(amountSchema, makeData({ type: new Struct(amountSchema.fields), length: 4, children: [decimal] }));
+    const table = base.assign(new Table([amounts]));
+    const sliced = table.slice(1);
+    await connector.write(sliced, `${schema}.mixed`);
+    const back = await connector.read({ sql: `SELECT * FROM "${schema}".mixed WHERE amount IS NOT NULL OR $1`, params: [true] });
+    expect(firstDifference(sliced, back)).toBeNull();
+    const text = await admin((c) => c.query(`SELECT amount::text, pg_typeof(amount)::text AS t FROM "${schema}".mixed`));
+    expect(text.rows.map((r) => r.amount)).toEqual(["-0.05", "0.00", "999999999999.99"]);
+  });
+
+  it("encodes numerics byte for byte as Postgres' numeric_send does", async () => {
+    const cases: [bigint, number, string][] = [
+      [123456n, 2, "1234.56"],
+      [-5n, 2, "-0.05"],
+      [0n, 3, "0.000"],
+      [10000n, 0, "10000"],
+      [1n, 9, "0.000000001"],
+      [-123456789012345678901234567n, 10, "-12345678901234567.8901234567"],
+    ];
+    await admin(async (c) => {
+      for (const [unscaled, scale, text] of cases) {
+        const r = await c.query<{ b: Buffer }>("SELECT numeric_send($1::numeric) AS b", [text]);
+        expect(encodeNumeric(unscaled, scale).toString("hex")).toBe(r.rows[0].b.toString("hex"));
+      }
+    });
+  });
+
+  it("reads types it cannot decode as text and inlines parameters safely", async () => {
+    const table = await connector.read({ sql: "SELECT $1::text AS s, '{\"a\":1}'::jsonb AS j, 1.5::numeric AS n, gen_random_uuid() IS NOT NULL AS ok", params: ["it's; DROP TABLE x"] });
+    expect(table.getChild("s")?.get(0)).toBe("it's; DROP TABLE x");
+    expect(table.getChild("j")?.get(0)).toBe('{"a": 1}');
+    expect(table.getChild("n")?.get(0)).toBe("1.5");
+    expect(table.getChild("ok")?.get(0)).toBe(true);
+    expect(inlineParams("SELECT '$1', $1", ["x"])).toBe("SELECT '$1', 'x'");
+  });
+
+  it("says clearly when the password is wrong or the host is down, without the password", async () => {
+    // The Postgres here trusts local connections, so a wrong password is answered by a tiny server speaking
+    // the real protocol: it asks for a cleartext password and rejects it with SQLSTATE 28P01, as Postgres does.
+    const server = await passwordRejectingServer();
+    const port = (server.address() as AddressInfo).port;
+    const wrong = new PostgresConnector({ url: `postgres://alice:Sup3rSecret-pw@127.0.0.1:${port}/test` }, "warehouse");
+    try {
+      const error = await wrong.read("SELECT 1").catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: "user", code: "auth_failed" });
+      expect(String((error as Error).message)).toMatch(/postgres "warehouse" \(alice@127.0.0.1:\d+\/test\): connect: authentication failed/);
+      expect(String((error as Error).message)).not.toContain("Sup3rSecret-pw");
+    } finally {
+      await wrong.close();
+      server.close();
+    }
+    const down = new PostgresConnector({ host: "127.0.0.1", port: 1, user: "u", password: "Sup3rSecret-pw", database: "db" }, "down");
+    try {
+      const error = await down.read("SELECT 1").catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: "operational", code: "db_unreachable" });
+      expect(String((error as Error).message)).toMatch(/postgres "down" \(u@127.0.0.1:1\/db\): connect: cannot reach the server/);
+      expect(String((error as Error).message)).not.toContain("Sup3rSecret-pw");
+    } finally {
+      await down.close();
+    }
+  });
+});
+
+/** Answers every startup with AuthenticationCleartextPassword, then FATAL 28P01 whatever the password. */
+async function passwordRejectingServer(): Promise<Server> {
+  const server = createServer((socket) => {
+    let stage = 0;
+    socket.on("data", () => {
+      if (stage++ === 0) {
+        const auth = Buffer.alloc(9);
+        auth.write("R", 0);
+        auth.writeInt32BE(8, 1);
+        auth.writeInt32BE(3, 5);
+        socket.write(auth);
+        return;
+      }
+      const fields = Buffer.from("SFATAL\0C28P01\0Mpassword authentication failed for user \"alice\"\0\0");
+      const head = Buffer.alloc(5);
+      head.write("E", 0);
+      head.writeInt32BE(4 + fields.length, 1);
+      socket.end(Buffer.concat([head, fields]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}

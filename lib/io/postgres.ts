@@ -1,0 +1,388 @@
+/**
+ * PostgreSQL connector (issue "Connectors"): reads a query into Arrow through binary `COPY … TO STDOUT`
+ * (streamed, decoded batch by batch: pg-binary-decode.ts), writes Arrow through binary `COPY … FROM STDIN`
+ * encoded from the Arrow buffers (pg-binary-encode.ts).
+ *
+ * Writes never leave a half-written table: every mode runs in one transaction. `replace` creates a staging
+ * table, loads it, drops the old table and renames the staging table into place, then commits — a failed
+ * load rolls back and the old table is untouched; `append` creates the table when missing and loads into it;
+ * `fail` refuses an existing table before loading anything.
+ *
+ * Errors are classified (STYLE §5): a wrong password, a missing database or an existing table under `fail`
+ * are UserErrors; a host that is down is an OperationalError (a retry may help). Messages name the profile
+ * and `user@host:port/db`, never the password.
+ */
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import pg from "pg";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import { Table, type RecordBatch } from "apache-arrow";
+import { OperationalError, UserError, isSluiceError } from "../core/errors";
+import { BinaryCopyDecoder, planPgRead, type PgField } from "./pg-binary-decode";
+import { COPY_HEADER, COPY_TRAILER, encodeBatch, planPgColumn, type PgColumnPlan } from "./pg-binary-encode";
+import { errorMessage, redact, registerSecret } from "./redact";
+import type { ArrowConnector, IoOptions, WriteMode, WriteOptions, WriteResult } from "./types";
+
+/** Connection settings of a `postgres` profile. Either `url` or the separate fields. */
+export interface PostgresSettings {
+  url?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+  /** Default schema for unqualified table names (default `public`). */
+  schema?: string;
+  /** Extra `pg` pool options (ssl, connect timeout). */
+  ssl?: boolean;
+  connectTimeoutMs?: number;
+}
+
+/** A query (with `$1…$n` params inlined as escaped literals, since COPY takes no parameters) or a whole table. */
+export type PostgresReadTarget = string | { sql: string; params?: readonly PgParam[] } | { table: string; schema?: string };
+
+/** `table`, `schema.table`, or both parts. */
+export type PostgresWriteTarget = string | { table: string; schema?: string };
+
+export type PgParam = string | number | bigint | boolean | Date | null;
+
+/** A Postgres identifier, double-quoted. */
+export function quotePgIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A string literal (standard_conforming_strings on: only quotes are doubled; E'' is never used). */
+function pgLiteral(value: string): string {
+  if (value.includes("\0")) throw new UserError("invalid_parameter", "a query parameter contains a NUL character");
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** Replaces `$n` outside quotes with the literal of `params[n-1]`. */
+export function inlineParams(sql: string, params: readonly PgParam[]): string {
+  const literal = (value: PgParam): string => {
+    if (value === null) return "NULL";
+    if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) return `${pgLiteral(String(value))}::float8`;
+      return String(value);
+    }
+    if (typeof value === "bigint") return value.toString();
+    if (value instanceof Date) return `${pgLiteral(value.toISOString())}::timestamptz`;
+    return pgLiteral(value);
+  };
+  let out = "";
+  let quote: string | null = null;
+  for (let i = 0; i < sql.length; i++) {
+    const ch = sql[i];
+    if (quote !== null) {
+      out += ch;
+      if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+      continue;
+    }
+    const match = ch === "$" ? /^\$(\d+)/.exec(sql.slice(i)) : null;
+    if (match) {
+      const index = Number(match[1]) - 1;
+      if (index < 0 || index >= params.length) throw new UserError("invalid_parameter", `$${match[1]} has no value (${params.length} parameters given)`);
+      out += literal(params[index]);
+      i += match[0].length - 1;
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+function splitName(target: PostgresWriteTarget, defaultSchema: string): { schema: string; table: string } {
+  if (typeof target !== "string") return { schema: target.schema ?? defaultSchema, table: target.table };
+  const dot = target.indexOf(".");
+  return dot === -1 ? { schema: defaultSchema, table: target } : { schema: target.slice(0, dot), table: target.slice(dot + 1) };
+}
+
+interface PgErrorLike {
+  code?: string;
+  message: string;
+}
+
+function isPgErrorLike(value: unknown): value is PgErrorLike {
+  return typeof value === "object" && value !== null && "message" in value && typeof value.message === "string";
+}
+
+/** Reads and writes one Postgres database. Holds a small pool; call `close()` when done. */
+export class PostgresConnector implements ArrowConnector<PostgresReadTarget, PostgresWriteTarget> {
+  readonly description: string;
+  private readonly pool: pg.Pool;
+  private readonly where: string;
+  private readonly defaultSchema: string;
+
+  constructor(settings: PostgresSettings, name = "default") {
+    registerSecret(settings.password);
+    const config: pg.PoolConfig = { max: 4, connectionTimeoutMillis: settings.connectTimeoutMs ?? 10_000 };
+    let where: string;
+    if (settings.url !== undefined) {
+      const url = new URL(settings.url);
+      registerSecret(decodeURIComponent(url.password));
+      config.connectionString = settings.url;
+      where = `${decodeURIComponent(url.username) || "postgres"}@${url.hostname}:${url.port || 5432}/${url.pathname.slice(1)}`;
+    } else {
+      Object.assign(config, { host: settings.host, port: settings.port, database: settings.database, user: settings.user, password: settings.password });
+      where = `${settings.user ?? "postgres"}@${settings.host ?? "localhost"}:${settings.port ?? 5432}/${settings.database ?? ""}`;
+    }
+    if (settings.ssl) config.ssl = true;
+    // Unqualified names in queries find the profile's schema first, as they do for writes.
+    if (settings.schema !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(settings.schema)) config.options = `-c search_path=${settings.schema},public`;
+    this.pool = new pg.Pool(config);
+    this.pool.on("error", () => undefined); // idle-client errors surface on the next query instead
+    this.where = redact(where);
+    this.defaultSchema = settings.schema ?? "public";
+    this.description = `postgres "${name}"`;
+  }
+
+  /** Maps a pg / network failure to a Sluice error naming the profile and the server, never the password. */
+  private fail(error: unknown, doing: string): Error {
+    if (isSluiceError(error)) return error;
+    const detail = errorMessage(error);
+    const rawCode = isPgErrorLike(error) ? error.code : undefined;
+    const network = rawCode !== undefined && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EPIPE|EHOSTUNREACH|ENETUNREACH)$/.test(rawCode);
+    // Only a SQLSTATE counts as the server's answer; Node's network codes mean it never answered.
+    const code = network ? undefined : rawCode;
+    const prefix = `${this.description} (${this.where}): ${doing}`;
+    if (code === "28P01" || code === "28000") return new UserError("auth_failed", `${prefix}: authentication failed (${detail})`, {}, { cause: error });
+    if (code === "3D000") return new UserError("no_database", `${prefix}: ${detail}`, {}, { cause: error });
+    if (code === "42P07") return new UserError("target_exists", `${prefix}: the table already exists (mode: fail)`, {}, { cause: error });
+    if (code !== undefined && /^(08|57P0|53)/.test(code)) return new OperationalError("db_unavailable", `${prefix}: ${detail}`, {}, { cause: error });
+    if (code === undefined && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|timeout|terminated/i.test(detail)) {
+      return new OperationalError("db_unreachable", `${prefix}: cannot reach the server (${detail})`, {}, { cause: error });
+    }
+    if (code !== undefined) return new UserError("sql_error", `${prefix}: ${detail}`, {}, { cause: error });
+    return new OperationalError("db_error", `${prefix}: ${detail}`, {}, { cause: error });
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw this.fail(error, "connect");
+    }
+  }
+
+  /** Runs SQL (no result rows returned to Arrow): DDL and ELT statements of SQL blocks. */
+  async execute(sql: string, params: readonly PgParam[] = []): Promise<number> {
+    const client = await this.connect();
+    try {
+      const result = await client.query(sql, [...params]);
+      return result.rowCount ?? 0;
+    } catch (error) {
+      throw this.fail(error, "query");
+    } finally {
+      client.release();
+    }
+  }
+
+  private querySql(target: PostgresReadTarget): string {
+    if (typeof target === "string") return target;
+    if ("table" in target) return `SELECT * FROM ${quotePgIdentifier(target.schema ?? this.defaultSchema)}.${quotePgIdentifier(target.table)}`;
+    return target.params && target.params.length > 0 ? inlineParams(target.sql, target.params) : target.sql;
+  }
+
+  async read(target: PostgresReadTarget, options: IoOptions = {}): Promise<Table> {
+    const batches: RecordBatch[] = [];
+    let schemaOnly: RecordBatch | null = null;
+    for await (const batch of this.streamWithSchema(target, options, (empty) => (schemaOnly = empty))) batches.push(batch);
+    if (batches.length === 0 && schemaOnly !== null) return new Table([schemaOnly]);
+    return new Table(batches);
+  }
+
+  stream(target: PostgresReadTarget, options: IoOptions = {}): AsyncIterable<RecordBatch> {
+    return this.streamWithSchema(target, options, () => undefined);
+  }
+
+  private async *streamWithSchema(target: PostgresReadTarget, options: IoOptions, onEmpty: (batch: RecordBatch) => void): AsyncGenerator<RecordBatch> {
+    const sql = this.querySql(target).trim().replace(/;\s*$/, "");
+    const client = await this.connect();
+    let copy: ReturnType<typeof copyTo> | null = null;
+    let completed = false;
+    const abort = () => copy?.destroy(new UserError("cancelled", `${this.description}: read cancelled`));
+    options.signal?.addEventListener("abort", abort, { once: true });
+    try {
+      let fields: PgField[];
+      try {
+        const described = await client.query(`SELECT * FROM (${sql}\n) AS sluice_q LIMIT 0`);
+        fields = described.fields;
+      } catch (error) {
+        throw this.fail(error, "read");
+      }
+      const columns = planPgRead(fields);
+      const select = columns.map((c) => `${quotePgIdentifier(c.name)}${c.castToText ? "::text" : ""}`).join(", ");
+      const decoder = new BinaryCopyDecoder(columns);
+      copy = client.query(copyTo(`COPY (SELECT ${select} FROM (${sql}\n) AS sluice_q) TO STDOUT (FORMAT binary)`));
+      let rows = 0;
+      try {
+        for await (const chunk of copy) {
+          for (const batch of decoder.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))) {
+            rows += batch.numRows;
+            options.onProgress?.({ rows });
+            yield batch;
+          }
+        }
+      } catch (error) {
+        throw this.fail(error, "read");
+      }
+      const last = decoder.end();
+      for (const batch of last) yield batch;
+      if (rows === 0 && last.length === 0) onEmpty(decoder.emptyBatch());
+      completed = true;
+    } finally {
+      options.signal?.removeEventListener("abort", abort);
+      // A consumer that stopped early leaves a COPY in flight: drop that connection rather than reuse it.
+      client.release(!completed && copy !== null);
+    }
+  }
+
+  async write(data: Table | AsyncIterable<RecordBatch>, target: PostgresWriteTarget, options: WriteOptions = {}): Promise<WriteResult> {
+    const { schema, table } = splitName(target, this.defaultSchema);
+    const mode: WriteMode = options.mode ?? "replace";
+    const location = `${this.description} ${schema}.${table}`;
+    const client = await this.connect();
+    let began = false;
+    let broken = false;
+    try {
+      const iterator = batchesOf(data);
+      const first = await iterator.next();
+      const arrowSchema = first.done ? (data instanceof Table ? data.schema : null) : first.value.schema;
+      if (arrowSchema === null) throw new UserError("empty_input", `${location}: nothing to write (an empty stream has no schema)`);
+      const plans = arrowSchema.fields.map((field) => planPgColumn(field));
+      const qualified = `${quotePgIdentifier(schema)}.${quotePgIdentifier(table)}`;
+      const columnsDdl = plans.map((p) => `${quotePgIdentifier(p.name)} ${p.pgType}`).join(", ");
+      await client.query("BEGIN");
+      began = true;
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotePgIdentifier(schema)}`);
+      const exists = await tableExists(client, schema, table);
+      let loadInto = qualified;
+      let staging: string | null = null;
+      if (mode === "fail" && exists) throw new UserError("target_exists", `${location} already exists (mode: fail)`);
+      if (mode === "append" && exists) await checkAppendColumns(client, schema, table, plans, location);
+      if (mode === "replace" && exists) {
+        staging = `${table.slice(0, 40)}_sluice_${randomUUID().slice(0, 8)}`;
+        loadInto = `${quotePgIdentifier(schema)}.${quotePgIdentifier(staging)}`;
+        await client.query(`CREATE TABLE ${loadInto} (${columnsDdl})`);
+      } else if (!exists) {
+        await client.query(`CREATE TABLE ${qualified} (${columnsDdl})`);
+      }
+      const columnList = plans.map((p) => quotePgIdentifier(p.name)).join(", ");
+      const rows = await copyBatches(client, `COPY ${loadInto} (${columnList}) FROM STDIN (FORMAT binary)`, first.done ? null : first.value, iterator, plans, options);
+      if (staging !== null) {
+        await client.query(`DROP TABLE ${qualified}`);
+        await client.query(`ALTER TABLE ${loadInto} RENAME TO ${quotePgIdentifier(table)}`);
+      }
+      await client.query("COMMIT");
+      began = false;
+      return { rows, location: `${this.where} ${schema}.${table}` };
+    } catch (error) {
+      if (began) await client.query("ROLLBACK").catch(() => (broken = true));
+      throw this.fail(error, `write ${schema}.${table}`);
+    } finally {
+      // A connection whose rollback failed (or a COPY cut short) is not handed to the next caller.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+async function* batchesOf(data: Table | AsyncIterable<RecordBatch>): AsyncGenerator<RecordBatch> {
+  if (data instanceof Table) {
+    for (const batch of data.batches) yield batch;
+    return;
+  }
+  yield* data;
+}
+
+async function tableExists(client: pg.PoolClient, schema: string, table: string): Promise<boolean> {
+  const result = await client.query("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $2", [schema, table]);
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** Binary COPY needs the exact column types: appending int8 values to an int4 column would be rejected mid-load. */
+async function checkAppendColumns(client: pg.PoolClient, schema: string, table: string, plans: readonly PgColumnPlan[], location: string): Promise<void> {
+  const result = await client.query<{ name: string; type: string }>(
+    "SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid " +
+      "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+    [schema, table],
+  );
+  const existing = new Map(result.rows.map((r) => [r.name, normalizePgType(r.type)]));
+  const problems: string[] = [];
+  for (const plan of plans) {
+    const type = existing.get(plan.name);
+    if (type === undefined) problems.push(`column ${plan.name} is not in the table`);
+    else if (type !== normalizePgType(plan.pgType) && !(type.startsWith("numeric") && plan.pgType.startsWith("numeric"))) {
+      problems.push(`column ${plan.name} is ${type}, the data is ${plan.pgType}`);
+    }
+  }
+  if (problems.length > 0) throw new UserError("schema_mismatch", `${location}: cannot append: ${problems.join("; ")}`);
+}
+
+function normalizePgType(type: string): string {
+  const aliases: Record<string, string> = {
+    smallint: "int2",
+    integer: "int4",
+    bigint: "int8",
+    real: "float4",
+    "double precision": "float8",
+    boolean: "bool",
+    "timestamp without time zone": "timestamp",
+    "timestamp with time zone": "timestamptz",
+    "time without time zone": "time",
+  };
+  return aliases[type] ?? type.replace(/\s+/g, "");
+}
+
+/** Streams binary COPY data with backpressure; returns the row count. */
+async function copyBatches(
+  client: pg.PoolClient,
+  sql: string,
+  first: RecordBatch | null,
+  rest: AsyncIterator<RecordBatch>,
+  plans: readonly PgColumnPlan[],
+  options: WriteOptions,
+): Promise<number> {
+  const stream = client.query(copyFrom(sql));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on("finish", resolve);
+    stream.on("error", reject);
+  });
+  done.catch(() => undefined);
+  let failed: unknown = null;
+  stream.on("error", (error) => (failed = error));
+  const write = async (buf: Buffer): Promise<void> => {
+    if (failed !== null) throw failed;
+    if (!stream.write(buf)) await Promise.race([once(stream, "drain"), done]);
+  };
+  let rows = 0;
+  await write(COPY_HEADER);
+  const sendBatch = async (batch: RecordBatch): Promise<void> => {
+    for (const chunk of encodeBatch(batch, plans)) {
+      options.signal?.throwIfAborted();
+      await write(chunk);
+    }
+    rows += batch.numRows;
+    options.onProgress?.({ rows });
+  };
+  try {
+    if (first !== null) await sendBatch(first);
+    for (let next = await rest.next(); !next.done; next = await rest.next()) await sendBatch(next.value);
+  } catch (error) {
+    stream.destroy(error instanceof Error ? error : new Error(String(error)));
+    await done.catch(() => undefined);
+    throw error;
+  }
+  stream.end(COPY_TRAILER);
+  await done;
+  return rows;
+}

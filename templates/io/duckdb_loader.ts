@@ -1,0 +1,12 @@
+/**
+ * Loader: a query against the DuckDB warehouse file (default `<data dir>/warehouse.duckdb`; profile
+ * `connections: { warehouse: { kind: duckdb, path: … } }`). Parameters bind to `$1…$n`.
+ * Variables: `table`, `since` (optional).
+ */
+import type { Table } from "apache-arrow";
+import type { IoBlockContext } from "@/lib/sdk/io-types";
+
+export default async function load(ctx: IoBlockContext): Promise<Table> {
+  const table = String(ctx.variables.table ?? "green_trips").replace(/"/g, '""');
+  return ctx.io.duckdb().read({ sql: `SELECT * FROM "${table}"` });
+}
