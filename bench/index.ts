@@ -3,6 +3,7 @@ import { benchHandoff } from "./handoff";
 import { benchGreenTaxi } from "./green-taxi";
 import { benchConnectors } from "./connectors";
 import { benchQueue } from "./queue";
+import { benchScheduler } from "./scheduler";
 import { printTable, type BenchRow } from "./report";
 
 /** `npm run bench [name…]`: every benchmark (or the named ones), printed as one table with baselines beside. */
@@ -12,6 +13,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   "green-taxi": benchGreenTaxi,
   queue: benchQueue,
   connectors: benchConnectors,
+  scheduler: benchScheduler,
 };
 
 async function main() {

@@ -1,4 +1,6 @@
 import { formatLocation, isSluiceError } from "../core/errors";
+import { cleanCommand } from "./clean-command";
+import { schedulerCommand } from "./scheduler-command";
 import { createServices } from "../server/services";
 import { runCommand, type CliIo } from "./run-command";
 import { startCommand } from "./start-command";
@@ -8,6 +10,8 @@ const USAGE = `sluice — notebook-style block pipelines
 
   sluice start [--port N] [--host H] [--dev]   serve the editor and API (127.0.0.1:3000 by default)
   sluice run <pipeline> [--var k=v]... [--block b [--upstream|--downstream]] [--logical-date ISO] [--json]
+  sluice scheduler [--once] [--recover]       the standalone scheduler
+  sluice clean [--older-than 30d] [--delete-records-older-than 180d]   retention of outputs and logs
   sluice worker [--concurrency N] [--queue q]... [--local]   run blocks from the queue (REDIS_URL; DATABASE_URL across machines)
   sluice help
 `;
@@ -21,6 +25,15 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         const services = await createServices();
         try {
           return await runCommand(rest, services, io);
+        } finally {
+          await services.close();
+        }
+      }
+      case "scheduler":
+      case "clean": {
+        const services = await createServices();
+        try {
+          return command === "scheduler" ? await schedulerCommand(rest, services, io) : await cleanCommand(rest, services, io);
         } finally {
           await services.close();
         }

@@ -24,6 +24,9 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     await services.close();
     throw error;
   });
+  const recovered = await services.recoverOrphanedRuns();
+  if (recovered > 0) io.stdout.write(`marked ${recovered} run(s) left running by a stopped process as failed\n`);
+  services.scheduler.start();
   io.stdout.write(`Sluice is serving ${services.projectDir} at ${server.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -6,8 +6,11 @@ import { checkQueueSetup } from "../executors/queue-setup";
 import type { RunScopedExecutor } from "../executors/types";
 import { Runner } from "../runner/runner";
 import { LogStore } from "../store/log-store";
-import { SqliteRunStore } from "../store/metadata/sqlite-run-store";
-import type { RunStore } from "../store/metadata/run-store";
+import { createRunStore } from "../store/metadata/open-run-store";
+import type { MetadataStore } from "../store/metadata/run-store";
+import { TriggerFiles } from "../store/trigger-files";
+import { recoverOrphanedRuns } from "../scheduler/recovery";
+import { Scheduler } from "../scheduler/scheduler";
 import { OutputStore } from "../store/output-store";
 import { PipelineFiles } from "../store/pipeline-files";
 import { readEnv, type Env } from "./env";
@@ -17,11 +20,15 @@ export interface Services {
   projectDir: string;
   dataDir: string;
   files: PipelineFiles;
-  runs: RunStore;
+  runs: MetadataStore;
   outputs: OutputStore;
   logs: LogStore;
   executor: RunScopedExecutor;
   runner: Runner;
+  /** Schedules from every pipeline's triggers.yaml; `start()` runs its loop (sluice start, sluice scheduler). */
+  scheduler: Scheduler;
+  /** Fails runs a dead process left queued or running; call once at start-up, before starting new runs. */
+  recoverOrphanedRuns(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -42,7 +49,7 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
   const dataDir = path.resolve(projectDir, options.dataDir ?? env.SLUICE_HOME ?? ".sluice");
   const poolSize = options.poolSize ?? env.SLUICE_POOL_SIZE ?? Math.max(2, os.availableParallelism());
   const files = new PipelineFiles(path.join(projectDir, "pipelines"));
-  const runs = await SqliteRunStore.open(path.join(dataDir, "sluice.db"));
+  const runs = await createRunStore(env, path.join(dataDir, "sluice.db"));
   const outputs = new OutputStore(dataDir);
   const logs = new LogStore(dataDir);
   const executor: RunScopedExecutor =
@@ -73,6 +80,13 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
     maxParallelBlocks: options.maxParallelBlocks ?? poolSize,
     defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
   });
+  const scheduler = new Scheduler({
+    store: runs.triggers,
+    source: new TriggerFiles(files.root),
+    startRun: (request) => runner.start(request),
+    cancelRun: (runId) => runner.cancel(runId),
+    onError: (error, where) => console.error(`scheduler: ${where}: ${error instanceof Error ? error.message : String(error)}`),
+  });
   return {
     projectDir,
     dataDir,
@@ -82,7 +96,12 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
     logs,
     executor,
     runner,
+    scheduler,
+    async recoverOrphanedRuns() {
+      return (await recoverOrphanedRuns(runs, new Date(), { isLive: (runId) => runner.isActive(runId) })).length;
+    },
     async close() {
+      await scheduler.stop();
       await executor.close();
       await logs.close();
       await outputs.close();

@@ -1,25 +1,32 @@
 /**
- * Byte-range index of the messages in an Arrow IPC stream or file, so that a preview page of a big output
- * reads the schema and the one or two record batches it shows instead of the whole file (DESIGN §9: first
- * page of a 1M-row output on screen ≤ 300 ms; reading a whole 130 MB file takes longer than that here).
+ * Byte-range index of the record batches in an Arrow IPC stream or file, so that a preview page of a big
+ * output reads the one or two batches it shows instead of the whole file (DESIGN §9: first page of a
+ * 1M-row output on screen ≤ 300 ms; reading a whole 130 MB file takes longer than that here).
  *
- * The index is computed once at write time from the bytes already in memory and stored in the output's
- * sidecar. Reading a range back concatenates the schema (and dictionary) messages with the wanted batch
- * messages into a small IPC stream, which `tableFromIPC` decodes without copying.
+ * The index is computed once at write time from the bytes already in memory and kept in the output's
+ * sidecar. Reading batches back:
+ * - stream format: the schema message, the dictionary messages in effect for the batch, and the batch
+ *   message are concatenated into a small IPC stream for `tableFromIPC` (no copy beyond the read);
+ * - file format: apache-arrow's random-access file reader (the footer locates batches and dictionaries;
+ *   Arrow JS writes the schema only in the footer, so there is no schema message to reuse).
  */
 import type { FileHandle } from "node:fs/promises";
-import { Message, MessageHeader, tableFromIPC, type Table } from "apache-arrow";
+import { Message, MessageHeader, RecordBatchReader, Table, tableFromIPC } from "apache-arrow";
 
-/** A record batch message: `[start, end)` bytes of the file and its row count. */
+/** A record batch message: `[start, end)` bytes of the file, its row count, and (streams) its dictionaries. */
 export interface IpcBatchRange {
   start: number;
   end: number;
   rows: number;
+  /** Stream format: byte ranges of the dictionary messages this batch needs, in order. */
+  dictionaries: [number, number][];
 }
 
+/** Where an IPC file's record batches are, kept in the output's sidecar so previews can seek to them. */
 export interface IpcIndex {
-  /** Byte ranges `[start, end)` of the schema message and of every dictionary message (all before the first batch). */
-  prelude: [number, number][];
+  format: "stream" | "file";
+  /** Stream format: byte range of the schema message. */
+  schema: [number, number] | null;
   batches: IpcBatchRange[];
 }
 
@@ -31,22 +38,24 @@ function startsWithMagic(bytes: Uint8Array): boolean {
 }
 
 /**
- * Walks the encapsulated messages of IPC bytes (stream or file format). Returns null when random access
- * would be wrong or the bytes are not understood (dictionary batches after the first record batch, i.e.
- * replaced or delta dictionaries); callers then read the whole file.
+ * Walks the encapsulated messages of IPC bytes (stream or file format). Returns null when the bytes are
+ * not understood; callers then read whole files.
  */
 export function indexArrowIpc(bytes: Uint8Array): IpcIndex | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const format = startsWithMagic(bytes) ? "file" : "stream";
   let position = 0;
   let limit = bytes.length;
-  if (startsWithMagic(bytes)) {
-    // File format: magic + padding, the stream messages, the footer, its int32 length, magic.
+  if (format === "file") {
+    // File format: magic + padding, the messages, the footer, its int32 length, magic.
     if (bytes.length < 18) return null;
     const footerLength = view.getInt32(bytes.length - 10, true);
     position = 8;
     limit = bytes.length - 10 - footerLength;
   }
-  const prelude: [number, number][] = [];
+  let schema: [number, number] | null = null;
+  /** Per dictionary id, the messages that make up its current value (a replacement, then deltas). */
+  const dictionaries = new Map<number, [number, number][]>();
   const batches: IpcBatchRange[] = [];
   try {
     while (position + 4 <= limit) {
@@ -63,12 +72,13 @@ export function indexArrowIpc(bytes: Uint8Array): IpcIndex | null {
       const end = metadataStart + metadataLength + message.bodyLength;
       if (end > limit) return null;
       if (message.isSchema()) {
-        prelude.push([position, end]);
+        schema = [position, end];
       } else if (message.isDictionaryBatch()) {
-        if (batches.length > 0) return null;
-        prelude.push([position, end]);
+        const header = message.header();
+        const ranges = header.isDelta ? (dictionaries.get(header.id) ?? []) : [];
+        dictionaries.set(header.id, [...ranges, [position, end]]);
       } else if (message.isRecordBatch()) {
-        batches.push({ start: position, end, rows: message.header().length });
+        batches.push({ start: position, end, rows: message.header().length, dictionaries: [...dictionaries.values()].flat() });
       } else if (message.headerType !== MessageHeader.NONE) {
         return null;
       }
@@ -77,7 +87,8 @@ export function indexArrowIpc(bytes: Uint8Array): IpcIndex | null {
   } catch {
     return null;
   }
-  return prelude.length > 0 ? { prelude, batches } : null;
+  if (format === "stream" && schema === null) return null;
+  return { format, schema, batches };
 }
 
 async function readRange(file: FileHandle, target: Uint8Array, at: number, start: number, end: number): Promise<void> {
@@ -89,9 +100,20 @@ async function readRange(file: FileHandle, target: Uint8Array, at: number, start
   }
 }
 
-/** Reads record batches `[first, last]` (inclusive) of an indexed IPC file as one table. */
-export async function readIndexedBatches(file: FileHandle, index: IpcIndex, first: number, last: number): Promise<Table> {
-  const ranges = [...index.prelude, ...index.batches.slice(first, last + 1).map((b): [number, number] => [b.start, b.end])];
+/** Reads one record batch of an indexed IPC file as a table (the handle stays open). */
+export async function readIndexedBatch(file: FileHandle, index: IpcIndex, batchIndex: number): Promise<Table> {
+  const batch = index.batches[batchIndex];
+  if (!batch) throw new RangeError(`Arrow file has no record batch ${batchIndex}`);
+  if (index.format === "file") {
+    const reader = await RecordBatchReader.from(file);
+    await reader.open();
+    if (!reader.isFile()) throw new Error("Arrow file is not in the IPC file format any more");
+    const recordBatch = await reader.readRecordBatch(batchIndex);
+    if (!recordBatch) throw new RangeError(`Arrow file has no record batch ${batchIndex}`);
+    return new Table(reader.schema, [recordBatch]);
+  }
+  if (index.schema === null) throw new Error("Arrow stream index has no schema message");
+  const ranges: [number, number][] = [index.schema, ...batch.dictionaries, [batch.start, batch.end]];
   const size = ranges.reduce((sum, [start, end]) => sum + (end - start), 0) + END_OF_STREAM.length;
   const bytes = new Uint8Array(size);
   let at = 0;

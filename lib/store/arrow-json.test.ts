@@ -63,7 +63,9 @@ function sampleTable(): Table {
     dict: vectorFromArray(["a", "b", null, "a"], new Dictionary(new Utf8(), new Int32())),
     map: vectorFromArray(
       [new Map([["k", 1]]), null, new Map<string, number>(), new Map([["x", 2], ["y", 3]])],
-      new Map_(new Field("entries", new Struct([new Field("key", new Utf8(), false), new Field("value", new Int32(), true)]), false)),
+      new Map_<Utf8, Int32>(
+        new Field("entries", new Struct<{ key: Utf8; value: Int32 }>([new Field("key", new Utf8(), false), new Field("value", new Int32(), true)]), false),
+      ),
     ),
   });
 }

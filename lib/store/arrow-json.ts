@@ -59,6 +59,23 @@ export function decimalWordsToBigInt(words: Uint32Array, start: number, count: n
   return BigInt.asIntN(count * 32, value);
 }
 
+/** Typed arrays that can hold dictionary indices. */
+export type IndexArray = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array;
+
+/** Type guard for a dictionary index buffer (or any integer buffer), so callers index it without casts. */
+export function isIndexArray(value: unknown): value is IndexArray {
+  return (
+    value instanceof Int32Array ||
+    value instanceof Int8Array ||
+    value instanceof Int16Array ||
+    value instanceof Uint8Array ||
+    value instanceof Uint16Array ||
+    value instanceof Uint32Array ||
+    value instanceof BigInt64Array ||
+    value instanceof BigUint64Array
+  );
+}
+
 /** The value at `index` of a whole vector (possibly several chunks), read with `reader`. */
 function readVectorAt(vector: Vector, index: number, reader: ArrowValueReader): JsonValue {
   let rest = index;
@@ -69,6 +86,10 @@ function readVectorAt(vector: Vector, index: number, reader: ArrowValueReader): 
   return null;
 }
 
+function isIterable(value: object): value is Iterable<unknown> {
+  return Symbol.iterator in value;
+}
+
 /** Last resort for types without a dedicated reader (view types): `get()` and a generic conversion. */
 function genericToJson(value: unknown): JsonValue {
   if (value === null || value === undefined) return null;
@@ -77,18 +98,11 @@ function genericToJson(value: unknown): JsonValue {
   if (typeof value === "string" || typeof value === "boolean") return value;
   if (value instanceof Uint8Array) return bytesToJson(value);
   if (value instanceof Date) return value.toISOString();
-  if (ArrayBuffer.isView(value) && "length" in value && typeof value.length === "number") {
-    return Array.from({ length: value.length }, (_, i) => genericToJson(Reflect.get(value, i)));
-  }
-  if (typeof value === "object" && Symbol.iterator in value) {
-    return Array.from(value as Iterable<unknown>, genericToJson);
-  }
-  if (typeof value === "object") {
-    const out: { [key: string]: JsonValue } = {};
-    for (const [key, item] of Object.entries(value)) out[key] = genericToJson(item);
-    return out;
-  }
-  return String(value);
+  if (typeof value !== "object") return String(value);
+  if (isIterable(value)) return Array.from(value, genericToJson);
+  const out: { [key: string]: JsonValue } = {};
+  for (const [key, item] of Object.entries(value)) out[key] = genericToJson(item);
+  return out;
 }
 
 /**
@@ -114,7 +128,7 @@ function makeValidReader(type: DataType): ArrowValueReader {
     return (data, index) => {
       const values: unknown = data.values;
       if (values instanceof BigInt64Array || values instanceof BigUint64Array) return bigintToJson(values[index]);
-      if (ArrayBuffer.isView(values) && !(values instanceof DataView)) return Number(Reflect.get(values, index));
+      if (isIndexArray(values)) return Number(values[index]);
       return null;
     };
   }
@@ -228,8 +242,8 @@ function makeValidReader(type: DataType): ArrowValueReader {
     return (data, index) => {
       const keys: unknown = data.values;
       const dictionary = data.dictionary;
-      if (!dictionary || !ArrayBuffer.isView(keys) || keys instanceof DataView) return null;
-      return readVectorAt(dictionary, Number(Reflect.get(keys, index)), valueReader);
+      if (!dictionary || !isIndexArray(keys)) return null;
+      return readVectorAt(dictionary, Number(keys[index]), valueReader);
     };
   }
   if (DataType.isUnion(type)) {

@@ -127,11 +127,26 @@ describe("summarizeArrowTable", () => {
     const nulls = new Table({
       n: vectorFromArray([null, null, null], new Float64()),
       z: makeVector(makeData({ type: new Null(), length: 3 })),
-      nan: vectorFromArray([NaN, NaN], new Float64()),
+      nan: vectorFromArray([NaN, NaN, NaN], new Float64()),
     });
     expect(column(nulls, "n")).toMatchObject({ nulls: 3, min: null, max: null, distinct: 0 });
     expect(column(nulls, "z")).toMatchObject({ type: "Null", nulls: 3, min: null, max: null, distinct: 0 });
     expect(column(nulls, "nan")).toMatchObject({ nulls: 0, min: null, max: null, distinct: 1 });
+  });
+
+  it("treats the rows Arrow JS pads a short column with as nulls", () => {
+    const padded = new Table({
+      long: vectorFromArray([1, 2, 3, 4, 5], new Int32()),
+      f: vectorFromArray([1.5, 2.5], new Float64()),
+      big: vectorFromArray([7n, 8n], new Int64()),
+      s: vectorFromArray(["a", "b"], new Utf8()),
+      b: vectorFromArray([true, false], new Bool()),
+    });
+    expect(padded.numRows).toBe(5);
+    expect(column(padded, "f")).toMatchObject({ nulls: 3, min: 1.5, max: 2.5, distinct: 2 });
+    expect(column(padded, "big")).toMatchObject({ nulls: 3, min: 7, max: 8, distinct: 2 });
+    expect(column(padded, "s")).toMatchObject({ nulls: 3, min: "a", max: "b", distinct: 2 });
+    expect(column(padded, "b")).toMatchObject({ nulls: 3, min: false, max: true, distinct: 2 });
   });
 
   it("summarises decimals, dictionaries, binary and nested columns", () => {

@@ -8,7 +8,7 @@
  * through the slower generic path of `arrow-json.ts`.
  */
 import { DataType, type Data, type Field, type Table, type Vector } from "apache-arrow";
-import { decimalWordsToBigInt, makeArrowReader, type ArrowValueReader } from "./arrow-json";
+import { decimalWordsToBigInt, isIndexArray, makeArrowReader, type ArrowValueReader } from "./arrow-json";
 import * as distinct from "./distinct-counter";
 
 // Imported functions are copied into module constants so that hot loops call them directly: CommonJS
@@ -66,10 +66,13 @@ class NumberScanner implements ColumnScanner {
   scan(data: Data): void {
     const values: unknown = data.values;
     const bitmap = bitmapOf(data);
-    if (values instanceof Float64Array) this.scanFloat64(values, bitmap, data.offset, data.length);
+    // A column padded to its table's length (Arrow JS does that) has fewer values than rows; the rest are null.
+    const rows = data.length;
+    if (values instanceof Float64Array) this.scanFloat64(values, bitmap, data.offset, Math.min(rows, values.length));
     else if (values instanceof Float32Array) {
-      this.scanInts(values, new Int32Array(values.buffer, values.byteOffset, data.length), bitmap, data.offset, data.length);
-    } else if (values instanceof Int32Array) this.scanInts(values, values, bitmap, data.offset, data.length);
+      const length = Math.min(rows, values.length);
+      this.scanInts(values, new Int32Array(values.buffer, values.byteOffset, length), bitmap, data.offset, length);
+    } else if (values instanceof Int32Array) this.scanInts(values, values, bitmap, data.offset, Math.min(rows, values.length));
     else if (
       values instanceof Int8Array ||
       values instanceof Int16Array ||
@@ -77,7 +80,7 @@ class NumberScanner implements ColumnScanner {
       values instanceof Uint16Array ||
       values instanceof Uint32Array
     ) {
-      this.scanInts(values, values, bitmap, data.offset, data.length);
+      this.scanInts(values, values, bitmap, data.offset, Math.min(rows, values.length));
     }
   }
 
@@ -147,7 +150,7 @@ class Int64Scanner implements ColumnScanner {
   scan(data: Data): void {
     const values: unknown = data.values;
     if (!(values instanceof BigInt64Array || values instanceof BigUint64Array)) return;
-    const length = data.length;
+    const length = Math.min(data.length, values.length);
     const words = new Int32Array(values.buffer, values.byteOffset, length * 2);
     const bitmap = bitmapOf(data);
     const offset = data.offset;
@@ -223,9 +226,10 @@ class Utf8Scanner implements ColumnScanner {
     const bitmap = bitmapOf(data);
     const offset = data.offset;
     const counter = this.counter;
+    const length = Math.min(data.length, offsets.length - 1);
     let low = this.low;
     let high = this.high;
-    for (let i = 0; i < data.length; i++) {
+    for (let i = 0; i < length; i++) {
       if (bitmap !== null) {
         const bit = offset + i;
         if ((bitmap[bit >> 3] & (1 << (bit & 7))) === 0) continue;
@@ -260,7 +264,8 @@ class BoolScanner implements ColumnScanner {
     if (!(values instanceof Uint8Array)) return;
     const bitmap = bitmapOf(data);
     const offset = data.offset;
-    for (let i = 0; i < data.length && !(this.sawTrue && this.sawFalse); i++) {
+    const length = Math.min(data.length, values.length * 8 - offset);
+    for (let i = 0; i < length && !(this.sawTrue && this.sawFalse); i++) {
       const bit = offset + i;
       if (bitmap !== null && (bitmap[bit >> 3] & (1 << (bit & 7))) === 0) continue;
       if ((values[bit >> 3] & (1 << (bit & 7))) !== 0) this.sawTrue = true;
@@ -293,7 +298,8 @@ class DecimalScanner implements ColumnScanner {
     if (!(values instanceof Uint32Array)) return;
     const bitmap = bitmapOf(data);
     const words = this.words;
-    for (let i = 0; i < data.length; i++) {
+    const length = Math.min(data.length, Math.floor(values.length / words));
+    for (let i = 0; i < length; i++) {
       const bit = data.offset + i;
       if (bitmap !== null && (bitmap[bit >> 3] & (1 << (bit & 7))) === 0) continue;
       let hash = 0;
@@ -390,17 +396,18 @@ class DictionaryScanner implements ColumnScanner {
   scan(data: Data): void {
     const dictionary = data.dictionary;
     const keys: unknown = data.values;
-    if (!dictionary || !ArrayBuffer.isView(keys) || keys instanceof DataView) return;
+    if (!dictionary || !isIndexArray(keys)) return;
     let used = this.used.get(dictionary);
     if (!used) {
       used = new Uint8Array(dictionary.length);
       this.used.set(dictionary, used);
     }
     const bitmap = bitmapOf(data);
-    for (let i = 0; i < data.length; i++) {
+    const length = Math.min(data.length, keys.length);
+    for (let i = 0; i < length; i++) {
       const bit = data.offset + i;
       if (bitmap !== null && (bitmap[bit >> 3] & (1 << (bit & 7))) === 0) continue;
-      used[Number(Reflect.get(keys, i))] = 1;
+      used[Number(keys[i])] = 1;
     }
     this.result = null;
   }

@@ -18,6 +18,7 @@ export interface LogRecord extends LogLine {
   attempt: number;
 }
 
+/** How eagerly buffered log lines reach the disk. */
 export interface LogStoreOptions {
   /** How long appended lines may wait in memory before they are written. Default 200 ms. */
   flushIntervalMs?: number;

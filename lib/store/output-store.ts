@@ -14,13 +14,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { z } from "zod";
 import { OperationalError, UnexpectedError, UserError } from "../core/errors";
-import { indexArrowIpc, readIndexedBatches, type IpcIndex } from "./arrow-ipc-index";
+import { indexArrowIpc, readIndexedBatch, type IpcIndex } from "./arrow-ipc-index";
 import { arrowPageColumns, recordKeys, rowsToJson } from "./arrow-json";
 import { summarizeArrowTable } from "./arrow-summary";
 import { writeFileAtomic } from "./atomic-write";
@@ -33,8 +33,11 @@ import type { ColumnSummary, OutputFormat, OutputPage, OutputRecord, OutputRef, 
 /** Run ids and block names become path segments: nothing that could climb out of the data directory. */
 const NAME = /^[A-Za-z0-9_-]{1,200}$/;
 
-/** Below this many rows, Parquet summaries count distinct values exactly (DuckDB's HLL says 11 for 10 values). */
-const EXACT_DISTINCT_ROWS = 200_000;
+/**
+ * Parquet columns that DuckDB's estimate puts at no more than this many distinct values are counted
+ * exactly (its HyperLogLog says 11 for 10 values, and is 3–9 % off at a million).
+ */
+const EXACT_DISTINCT_BELOW = 100_000;
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const sidecarSchema = z.object({
@@ -51,13 +54,17 @@ const sidecarSchema = z.object({
   }),
   ipcIndex: z
     .object({
-      prelude: z.array(z.tuple([z.number(), z.number()])),
-      batches: z.array(z.object({ start: z.number(), end: z.number(), rows: z.number() })),
+      format: z.enum(["stream", "file"]),
+      schema: z.tuple([z.number(), z.number()]).nullable(),
+      batches: z.array(
+        z.object({ start: z.number(), end: z.number(), rows: z.number(), dictionaries: z.array(z.tuple([z.number(), z.number()])) }),
+      ),
     })
     .nullable(),
 });
 type Sidecar = z.infer<typeof sidecarSchema>;
 
+/** Tuning of an `OutputStore`; the defaults suit the server, tests shrink them to exercise the paging paths. */
 export interface OutputStoreOptions {
   /** DuckDB instance for Parquet reads and summaries (shared with other parts if given); an in-memory one is created on first use otherwise. */
   duckdb?: DuckDBInstance;
@@ -129,7 +136,7 @@ async function writeDataAtomic(file: string, data: Uint8Array, fsync: boolean): 
   }
 }
 
-/** Reads a whole file with one positioned read per chunk (measured faster than `fs.readFile` for big files). */
+/** Reads a whole file into one buffer of its exact size (no growing and concatenating of chunks). */
 async function readWholeFile(file: string): Promise<Uint8Array> {
   const handle = await open(file, "r");
   try {
@@ -214,10 +221,16 @@ export class OutputStore implements OutputWriter {
     } catch (error) {
       throw new UnexpectedError("invalid_arrow", `output of block ${block} is not Arrow IPC data`, { block }, { cause: error });
     }
-    const summary = { ...summarizeArrowTable(table), bytes: ipc.byteLength };
     const ipcIndex = indexArrowIpc(ipc);
+    // tableFromIPC reads bytes without any Arrow message as an empty table instead of failing.
+    if (ipcIndex === null && table.schema.fields.length === 0) {
+      throw new UnexpectedError("invalid_arrow", `output of block ${block} is not Arrow IPC data`, { block });
+    }
+    const summary = { ...summarizeArrowTable(table), bytes: ipc.byteLength };
     await mkdir(path.dirname(file), { recursive: true });
     this.cache.deletePrefix(file);
+    // A rewrite (a retry in the same run) must never pair new data with the old sidecar's byte index.
+    await rm(this.sidecarPath(runId, block), { force: true });
     await writeDataAtomic(file, ipc, this.fsyncData);
     await this.removeOtherFormat(runId, block, "arrow");
     await this.writeSidecar(runId, block, {
@@ -259,6 +272,7 @@ export class OutputStore implements OutputWriter {
     }
     const { size } = await stat(tempPath);
     this.cache.deletePrefix(file);
+    await rm(this.sidecarPath(runId, block), { force: true });
     await rename(tempPath, file);
     await this.removeOtherFormat(runId, block, "parquet");
     const full: OutputSummary = { rows: summary.rows, bytes: size, columns: summary.columns };
@@ -347,7 +361,8 @@ export class OutputStore implements OutputWriter {
     const cached = this.cache.get(file);
     if (cached && cached.stamp === stamp) return this.pageOf(cached.table, offset, limit);
     const sidecar = size > this.wholeFileBytes ? await this.readSidecar(ref.runId, ref.block) : null;
-    if (!sidecar?.ipcIndex || sidecar.ipcIndex.batches.length === 0) {
+    // The index describes the file it was written with; a size mismatch means a rewrite is under way.
+    if (!sidecar?.ipcIndex || sidecar.ipcIndex.batches.length === 0 || sidecar.summary.bytes !== size) {
       return this.pageOf(await this.loadWholeTable(file, stamp, size), offset, limit);
     }
     return this.readIndexedPage(file, stamp, sidecar.ipcIndex, offset, limit);
@@ -371,13 +386,14 @@ export class OutputStore implements OutputWriter {
     if (wanted.length === 0) wanted.push({ index: 0, first: 0 }); // still need a schema for the columns
     const rows: Record<string, JsonValue>[] = [];
     let columns: OutputPage["columns"] = [];
-    const handle = await open(file, "r");
+    let handle: FileHandle | null = null;
     try {
       for (const { index: batchIndex, first: batchFirst } of wanted) {
         const key = `${file}#${batchIndex}`;
         let cached = this.cache.get(key);
         if (!cached || cached.stamp !== stamp) {
-          const table = await readIndexedBatches(handle, index, batchIndex, batchIndex);
+          handle ??= await open(file, "r");
+          const table = await readIndexedBatch(handle, index, batchIndex);
           const range = index.batches[batchIndex];
           cached = { table, stamp };
           this.cache.set(key, cached, range.end - range.start);
@@ -388,7 +404,7 @@ export class OutputStore implements OutputWriter {
         if (to > from) rows.push(...rowsToJson(cached.table, from, to - from));
       }
     } finally {
-      await handle.close();
+      await handle?.close();
     }
     return { columns, totalRows, offset, rows };
   }
@@ -428,28 +444,26 @@ export class OutputStore implements OutputWriter {
   }
 
   /**
-   * Summary of a Parquet file (a SQL block's output before `commitParquet`): exact nulls
-   * (`count(*) - count(col)`), min/max for orderable scalar columns, and distinct counts — exact for small
-   * files, DuckDB's `approx_count_distinct` for big ones — all in one scan.
+   * Summary of a Parquet file (a SQL block's output before `commitParquet`) in one scan: exact nulls
+   * (`count(*) - count(col)`), min/max for orderable scalar columns, and DuckDB's `approx_count_distinct`.
+   * That estimate is coarse (a few % off, measured), so columns it puts at no more than
+   * `EXACT_DISTINCT_BELOW` values — where people read the number — are counted exactly in a second pass,
+   * which is cheap at that cardinality.
    */
   async summarizeParquet(file: string): Promise<Omit<OutputSummary, "bytes">> {
     return this.withDuckdb(async (connection) => {
       const probe = await connection.runAndReadAll("SELECT * FROM read_parquet($1) LIMIT 0", [file]);
       const names = probe.columnNames();
       const types: DuckDBType[] = probe.columnTypes();
-      const counted = await connection.runAndReadAll("SELECT count(*) FROM read_parquet($1)", [file]);
-      const rows = toCount(counted.getRows()[0]?.[0]);
-      if (names.length === 0) return { rows, columns: [] };
-      const exact = rows <= EXACT_DISTINCT_ROWS;
-      const selects = names.flatMap((name, i) => {
+      const selects = ["count(*) AS total"];
+      names.forEach((name, i) => {
         const column = quoteIdentifier(name);
-        const distinct = exact ? `count(DISTINCT ${column})` : `approx_count_distinct(${column})`;
-        const parts = [`count(${column}) AS n${i}`, `${distinct} AS d${i}`];
-        if (hasScalarOrder(types[i])) parts.push(`min(${column}) AS lo${i}`, `max(${column}) AS hi${i}`);
-        return parts;
+        selects.push(`count(${column}) AS n${i}`, `approx_count_distinct(${column}) AS d${i}`);
+        if (hasScalarOrder(types[i])) selects.push(`min(${column}) AS lo${i}`, `max(${column}) AS hi${i}`);
       });
       const reader = await connection.runAndReadAll(`SELECT ${selects.join(", ")} FROM read_parquet($1)`, [file]);
       const row = reader.getRowObjects()[0] ?? {};
+      const rows = toCount(row.total);
       const columns = names.map((name, i): ColumnSummary => {
         const nonNull = toCount(row[`n${i}`]);
         const ordered = hasScalarOrder(types[i]);
@@ -462,6 +476,15 @@ export class OutputStore implements OutputWriter {
           distinct: Math.min(toCount(row[`d${i}`]), nonNull),
         };
       });
+      const exact = columns.flatMap((column, i) => (column.distinct > 0 && column.distinct <= EXACT_DISTINCT_BELOW ? [i] : []));
+      if (exact.length > 0) {
+        const counts = await connection.runAndReadAll(
+          `SELECT ${exact.map((i) => `count(DISTINCT ${quoteIdentifier(names[i])}) AS e${i}`).join(", ")} FROM read_parquet($1)`,
+          [file],
+        );
+        const counted = counts.getRowObjects()[0] ?? {};
+        for (const i of exact) columns[i].distinct = toCount(counted[`e${i}`]);
+      }
       return { rows, columns };
     });
   }

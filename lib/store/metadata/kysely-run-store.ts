@@ -19,10 +19,11 @@ import type {
   ListRunsFilter,
   Run,
   RunStatePatch,
-  RunStore,
+  MetadataStore,
   RunWithBlockRuns,
 } from "./run-store";
 import type { BlockRunsTable, MetadataDatabase, RunsTable } from "./schema";
+import { KyselyTriggerStore, type TriggerStore } from "./trigger-store";
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,200}$/;
 const RUN_TRIGGERS: readonly RunTrigger[] = ["manual", "schedule", "api", "backfill"];
@@ -57,6 +58,7 @@ type BlockRunRow = { [K in keyof BlockRunsTable]: K extends "rows" | "duration_m
 /** Runs a write exclusively among this process's stores sharing the database (identity when not needed). */
 export type ExclusiveWrite = <T>(work: () => Promise<T>) => Promise<T>;
 
+/** What differs between dialects when they share the Kysely store: write serialisation and cleanup. */
 export interface KyselyRunStoreOptions {
   /**
    * Serialises writes with other stores of this process on the same database. SQLite needs it: a write
@@ -131,15 +133,18 @@ function outputJson(output: OutputRecord | null): string | null {
 }
 
 /** `RunStore` over any Kysely dialect with `RETURNING` and `ON CONFLICT` (SQLite, PostgreSQL). */
-export class KyselyRunStore implements RunStore {
+export class KyselyRunStore implements MetadataStore {
   private readonly exclusive: ExclusiveWrite;
   private closed = false;
+  /** The scheduler's state, in the same database (same connection, same write serialisation). */
+  readonly triggers: TriggerStore;
 
   constructor(
     protected readonly db: Kysely<MetadataDatabase>,
     private readonly options: KyselyRunStoreOptions = {},
   ) {
     this.exclusive = options.exclusive ?? ((work) => work());
+    this.triggers = new KyselyTriggerStore(db, this.exclusive);
   }
 
   async createRun(input: CreateRunInput): Promise<Run> {

@@ -69,6 +69,87 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.dropTable("runs").ifExists().execute();
     },
   },
+  "0002_triggers": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("trigger_state")
+        .ifNotExists()
+        .addColumn("pipeline", "text", (c) => c.notNull())
+        .addColumn("trigger_id", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("enabled", "integer", (c) => c.notNull())
+        .addColumn("fingerprint", "text", (c) => c.notNull())
+        .addColumn("last_scheduled", "text")
+        .addColumn("next_due", "text")
+        .addColumn("first_seen_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("trigger_state_pk", ["pipeline", "trigger_id"])
+        .execute();
+
+      // The primary key is the exactly-once guarantee: two schedulers claiming the same slot, one wins.
+      await db.schema
+        .createTable("scheduled_runs")
+        .ifNotExists()
+        .addColumn("pipeline", "text", (c) => c.notNull())
+        .addColumn("trigger_id", "text", (c) => c.notNull())
+        .addColumn("logical_date", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("run_id", "text")
+        .addColumn("claimed_at", "text", (c) => c.notNull())
+        .addColumn("error", "text")
+        .addPrimaryKeyConstraint("scheduled_runs_pk", ["pipeline", "trigger_id", "logical_date"])
+        .execute();
+      await db.schema.createIndex("scheduled_runs_status").ifNotExists().on("scheduled_runs").columns(["status", "claimed_at"]).execute();
+
+      await db.schema
+        .createTable("backfills")
+        .ifNotExists()
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("pipeline", "text", (c) => c.notNull())
+        .addColumn("trigger_id", "text", (c) => c.notNull())
+        .addColumn("range_start", "text", (c) => c.notNull())
+        .addColumn("range_end", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("concurrency", "integer", (c) => c.notNull())
+        .addColumn("total", "integer", (c) => c.notNull())
+        .addColumn("slots", "text", (c) => c.notNull())
+        .addColumn("variables", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("ended_at", "text")
+        .execute();
+      await db.schema.createIndex("backfills_state").ifNotExists().on("backfills").column("state").execute();
+
+      await db.schema
+        .createTable("backfill_runs")
+        .ifNotExists()
+        .addColumn("backfill_id", "text", (c) => c.notNull().references("backfills.id").onDelete("cascade"))
+        .addColumn("logical_date", "text", (c) => c.notNull())
+        .addColumn("run_id", "text")
+        .addColumn("claimed_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("backfill_runs_pk", ["backfill_id", "logical_date"])
+        .execute();
+
+      await db.schema
+        .createTable("trigger_tokens")
+        .ifNotExists()
+        .addColumn("pipeline", "text", (c) => c.notNull())
+        .addColumn("trigger_id", "text", (c) => c.notNull())
+        .addColumn("token_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("trigger_tokens_pk", ["pipeline", "trigger_id"])
+        .execute();
+
+      await db.schema.createIndex("runs_trigger_state").ifNotExists().on("runs").columns(["pipeline", "trigger_id", "state"]).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropIndex("runs_trigger_state").ifExists().execute();
+      await db.schema.dropTable("trigger_tokens").ifExists().execute();
+      await db.schema.dropTable("backfill_runs").ifExists().execute();
+      await db.schema.dropTable("backfills").ifExists().execute();
+      await db.schema.dropTable("scheduled_runs").ifExists().execute();
+      await db.schema.dropTable("trigger_state").ifExists().execute();
+    },
+  },
 };
 
 /** Hands the in-code migrations to Kysely's `Migrator` (no migration folder to ship or find at run time). */
@@ -84,8 +165,10 @@ export class InCodeMigrationProvider implements MigrationProvider {
  *
  * @throws UnexpectedError `migration_failed` naming the migration that failed.
  */
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider() });
+export async function migrateToLatest<DB>(db: Kysely<DB>, options: { migrationTableSchema?: string } = {}): Promise<void> {
+  // PostgreSQL: name the schema of Kysely's own tables, else its existence check matches a
+  // `kysely_migration` table of another schema in the same database and skips creating its own.
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(), ...options });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";

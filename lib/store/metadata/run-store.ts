@@ -10,6 +10,7 @@ import type { ErrorKind } from "../../core/errors";
 import type { RunMode, RunTrigger, Variables } from "../../core/model";
 import type { BlockRunState, RunState } from "../../core/run-model";
 import type { OutputRecord } from "../output-types";
+import type { TriggerStore } from "./trigger-store";
 
 /** A pipeline run. Times are ISO strings. */
 export interface Run {
@@ -67,6 +68,7 @@ export interface BlockAttempt {
   error: BlockRunError | null;
 }
 
+/** What a new run needs; the store fills in the id (sortable) and the creation time unless given. */
 export interface CreateRunInput {
   /** Defaults to a fresh sortable id. Must match `[A-Za-z0-9_-]+` (it names folders of outputs and logs). */
   id?: string;
@@ -83,12 +85,14 @@ export interface CreateRunInput {
   createdAt?: string;
 }
 
+/** A run with all its block runs: what the run pages and recovery read in one call. */
 export interface RunWithBlockRuns {
   run: Run;
   /** In the order the blocks were given to `createRun`. */
   blockRuns: BlockRun[];
 }
 
+/** Filters and keyset paging of the runs history (ids sort by creation, so `before` is a stable cursor). */
 export interface ListRunsFilter {
   pipeline?: string;
   state?: RunState | readonly RunState[];
@@ -100,6 +104,7 @@ export interface ListRunsFilter {
   createdBefore?: string;
 }
 
+/** The time (and optional error) that goes with a run state change. */
 export interface RunStatePatch {
   /** When the change happened: `running` sets `startedAt` (first time only), terminal states set `endedAt`, `queued` clears it. */
   at: string;
@@ -120,6 +125,7 @@ export interface BlockRunPatch {
   durationMs?: number | null;
 }
 
+/** The run metadata store; every method is atomic on its own, state rules are the caller's (lib/core). */
 export interface RunStore {
   /** Creates a `queued` run and a `pending` block run per block, in one transaction. */
   createRun(input: CreateRunInput): Promise<Run>;
@@ -142,4 +148,12 @@ export interface RunStore {
   /** Deletes a run with its block runs and attempts; false when there was none. */
   deleteRun(id: string): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * A run store with the scheduler's state beside it (triggers, claims, backfills, API tokens): what the
+ * composition root opens, so the runner keeps seeing the narrow `RunStore` and the scheduler the rest.
+ */
+export interface MetadataStore extends RunStore {
+  readonly triggers: TriggerStore;
 }

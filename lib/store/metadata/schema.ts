@@ -7,6 +7,7 @@ import type { ColumnType } from "kysely";
 
 type Count = ColumnType<number | string | null, number | null, number | null>;
 
+/** One row per pipeline run. */
 export interface RunsTable {
   id: string;
   pipeline: string;
@@ -24,6 +25,7 @@ export interface RunsTable {
   error: string | null;
 }
 
+/** The latest state of each block of a run; unique per (run_id, block). */
 export interface BlockRunsTable {
   id: string;
   run_id: string;
@@ -43,6 +45,7 @@ export interface BlockRunsTable {
   duration_ms: Count;
 }
 
+/** History: one row per (run_id, block, attempt). */
 export interface BlockAttemptsTable {
   run_id: string;
   block: string;
@@ -53,8 +56,76 @@ export interface BlockAttemptsTable {
   error: string | null;
 }
 
+/** The scheduler's memory of each trigger in the triggers files (migration 0002). */
+export interface TriggerStateTable {
+  pipeline: string;
+  trigger_id: string;
+  /** `schedule` | `api`. */
+  kind: string;
+  /** 1 or 0 (portable boolean). */
+  enabled: number;
+  /** Hash of the schedule definition: `next_due` is only trusted while it matches. */
+  fingerprint: string;
+  /** Newest logical date handled (run, or skipped by policy). */
+  last_scheduled: string | null;
+  /** When the next slot is due, as last computed. */
+  next_due: string | null;
+  first_seen_at: string;
+  updated_at: string;
+}
+
+/** One row per (trigger, logical date) ever claimed: the unique key that makes scheduling exactly-once. */
+export interface ScheduledRunsTable {
+  pipeline: string;
+  trigger_id: string;
+  logical_date: string;
+  /** `claimed` | `started` | `skipped` | `failed`. */
+  status: string;
+  run_id: string | null;
+  claimed_at: string;
+  error: string | null;
+}
+
+export interface BackfillsTable {
+  id: string;
+  pipeline: string;
+  trigger_id: string;
+  range_start: string;
+  range_end: string;
+  /** `running` | `success` | `failed` | `cancelled`. */
+  state: string;
+  concurrency: number;
+  total: number;
+  /** JSON `[[logicalDate, intervalEnd], …]`, oldest first. */
+  slots: string;
+  variables: string;
+  created_at: string;
+  ended_at: string | null;
+}
+
+export interface BackfillRunsTable {
+  backfill_id: string;
+  logical_date: string;
+  run_id: string | null;
+  claimed_at: string;
+}
+
+export interface TriggerTokensTable {
+  pipeline: string;
+  trigger_id: string;
+  /** Hex sha256 of the token; the token itself is never stored. */
+  token_hash: string;
+  created_at: string;
+}
+
+/** Every table of the metadata database, for `Kysely<MetadataDatabase>`. */
 export interface MetadataDatabase {
   runs: RunsTable;
   block_runs: BlockRunsTable;
   block_attempts: BlockAttemptsTable;
+  trigger_state: TriggerStateTable;
+  scheduled_runs: ScheduledRunsTable;
+  backfills: BackfillsTable;
+  backfill_runs: BackfillRunsTable;
+  trigger_tokens: TriggerTokensTable;
 }

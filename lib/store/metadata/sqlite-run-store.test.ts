@@ -5,15 +5,19 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { runStoreContract } from "./run-store.contract";
 import { SqliteRunStore } from "./sqlite-run-store";
+import { triggerStoreContract } from "./trigger-store.contract";
 
-runStoreContract("sqlite (temp file)", async () => {
+function sqliteFixture() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "sluice-runs-"));
   const file = path.join(dir, "nested", "sluice.db");
   return {
     open: () => SqliteRunStore.open(file),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
-});
+}
+
+runStoreContract("sqlite (temp file)", async () => sqliteFixture());
+triggerStoreContract("sqlite (temp file)", async () => sqliteFixture());
 
 describe("SqliteRunStore", () => {
   let dir: string;

@@ -29,6 +29,7 @@ import { KyselyRunStore, type ExclusiveWrite } from "./kysely-run-store";
 import { migrateToLatest } from "./migrations";
 import type { MetadataDatabase } from "./schema";
 
+/** Tuning of the embedded store. */
 export interface SqliteRunStoreOptions {
   /** How long a write waits for another process's write lock before failing. Default 5000 ms. */
   busyTimeoutMs?: number;
