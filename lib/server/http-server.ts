@@ -41,7 +41,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const token = options.token;
 
   const server = http.createServer((req, res) => {
-    if (token && !isAuthorized(req, res, token)) return;
+    // API triggers authenticate with their own per-trigger token (checked by the route), not the server's.
+    const isApiTrigger = req.method === "POST" && /^\/api\/triggers\/[^/]+\/runs\/?(\?|$)/.test(req.url ?? "");
+    if (token && !isApiTrigger && !isAuthorized(req, res, token)) return;
     handle(req, res).catch((error: unknown) => {
       res.statusCode = 500;
       res.end(JSON.stringify({ error: { code: "internal", message: error instanceof Error ? error.message : String(error) } }));
