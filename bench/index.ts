@@ -4,6 +4,7 @@ import { benchGreenTaxi } from "./green-taxi";
 import { benchConnectors } from "./connectors";
 import { benchQueue } from "./queue";
 import { benchScheduler } from "./scheduler";
+import { benchEditorPreview } from "./editor-preview";
 import { printTable, type BenchRow } from "./report";
 
 /** `npm run bench [name…]`: every benchmark (or the named ones), printed as one table with baselines beside. */
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   queue: benchQueue,
   connectors: benchConnectors,
   scheduler: benchScheduler,
+  "editor-preview": benchEditorPreview,
 };
 
 async function main() {

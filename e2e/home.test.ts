@@ -33,7 +33,7 @@ describe("sluice start serves the app (real server, real Chromium)", () => {
     const texts = await rows.allInnerTexts();
     expect(texts.some((t) => t.startsWith("hello"))).toBe(true);
     expect(texts.some((t) => t.startsWith("green_taxi_etl"))).toBe(true);
-    expect(texts.find((t) => t.startsWith("broken"))).toMatch(/line \d+/);
+    expect(texts.find((t) => t.startsWith("broken"))).toMatch(/line \d+|pipeline\.yaml:\d+/);
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "home.png") });
   });

@@ -36,5 +36,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   io.stdout.write("stopping…\n");
   await server.close();
   await services.close();
+  // Nothing should keep the process alive after an orderly stop (a stray timer in a route, a client socket).
+  setTimeout(() => process.exit(0), 2000).unref();
   return 0;
 }

@@ -3,6 +3,8 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import next from "next";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { copyMonaco } = require("../../scripts/copy-monaco.cjs") as { copyMonaco: () => unknown };
 import { isLoopbackHost, requestHasToken, TOKEN_COOKIE } from "./access";
 import { setServices } from "./global-services";
 import type { Services } from "./services";
@@ -33,6 +35,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       `refusing to listen on ${options.host} without a token: block code runs with this server's rights. Set SLUICE_TOKEN, or bind 127.0.0.1`,
     );
   }
+  copyMonaco();
   if (!options.dev) ensureProductionBuild();
   setServices(options.services);
   const app = next({ dev: options.dev, dir: APP_DIR, hostname: options.host, port: options.port });
@@ -59,8 +62,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     url: `http://${shownHost}:${port}`,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await closed;
       await app.close();
       setServices(undefined);
     },
@@ -89,11 +93,31 @@ function isAuthorized(req: http.IncomingMessage, res: http.ServerResponse, token
 /** `next start` needs a build; make one when there is none or the app's sources are newer. */
 function ensureProductionBuild(): void {
   const buildId = path.join(APP_DIR, ".next", "BUILD_ID");
-  const builtAt = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
-  if (builtAt > 0 && newestSourceMtime(["app", "components", "next.config.ts", "package.json"]) <= builtAt) return;
-  process.stdout.write("building the editor (next build)…\n");
-  const result = spawnSync(process.execPath, [require.resolve("next/dist/bin/next"), "build"], { cwd: APP_DIR, stdio: "inherit" });
-  if (result.status !== 0) throw new Error("next build failed");
+  const isFresh = () => {
+    const builtAt = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
+    return builtAt > 0 && newestSourceMtime(["app", "components", "lib", "next.config.ts", "package.json"]) <= builtAt;
+  };
+  if (isFresh()) return;
+  // Two servers starting at once (parallel test files) must not build into the same .next together.
+  const lock = path.join(APP_DIR, ".next-build.lock");
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`another next build holds ${lock}; remove it if no build is running`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  try {
+    if (isFresh()) return;
+    process.stdout.write("building the editor (next build)…\n");
+    const result = spawnSync(process.execPath, [require.resolve("next/dist/bin/next"), "build"], { cwd: APP_DIR, stdio: "inherit" });
+    if (result.status !== 0) throw new Error("next build failed");
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 function newestSourceMtime(entries: string[]): number {

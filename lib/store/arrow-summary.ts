@@ -474,7 +474,9 @@ function makeScanner(type: DataType): ColumnScanner {
 export function summarizeArrowColumn(field: Field, batches: readonly Data[]): ColumnSummary {
   const scanner = makeScanner(field.type);
   let nulls = 0;
+  let rows = 0;
   for (const data of batches) {
+    rows += data.length;
     nulls += DataType.isNull(field.type) ? data.length : data.nullCount;
     scanner.scan(data);
   }
@@ -484,7 +486,8 @@ export function summarizeArrowColumn(field: Field, batches: readonly Data[]): Co
     nulls,
     min: scanner.min(),
     max: scanner.max(),
-    distinct: scanner.distinct(),
+    // The estimate can overshoot on small columns; there cannot be more distinct values than non-null ones.
+    distinct: Math.min(scanner.distinct(), rows - nulls),
   };
 }
 

@@ -1,0 +1,12 @@
+import { handle } from "@/lib/server/api/http";
+import { issueToken } from "@/lib/server/api/triggers-service";
+
+export const dynamic = "force-dynamic";
+
+/** POST /api/pipelines/:p/triggers/:id/token — issue or rotate an API trigger's token (shown once). */
+export async function POST(_request: Request, { params }: { params: Promise<{ p: string; id: string }> }) {
+  return handle(async () => {
+    const { p, id } = await params;
+    return issueToken(p, id);
+  });
+}

@@ -1,0 +1,26 @@
+import Link from "next/link";
+import { PipelineEditor } from "@/components/editor/PipelineEditor";
+import { getPipeline } from "@/lib/server/api/pipelines-service";
+
+export const dynamic = "force-dynamic";
+
+/** The pipeline editor. A pipeline that cannot be read shows its error (file:line) instead. */
+export default async function PipelinePage({ params }: { params: Promise<{ p: string }> }) {
+  const { p } = await params;
+  let doc;
+  try {
+    doc = await getPipeline(p);
+  } catch (error) {
+    return (
+      <main className="home">
+        <Link href="/">← Pipelines</Link>
+        <h1>{p}</h1>
+        <p className="error" role="alert" data-testid="pipeline-error">
+          {error instanceof Error ? error.message : String(error)}
+        </p>
+        <p>Fix the file on disk, then reload this page.</p>
+      </main>
+    );
+  }
+  return <PipelineEditor doc={doc} />;
+}

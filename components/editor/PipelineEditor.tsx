@@ -1,0 +1,103 @@
+"use client";
+
+import Link from "next/link";
+import { useEffect } from "react";
+import { blocksInDependencyOrder } from "@/lib/core/pipeline-changes";
+import type { PipelineDocument } from "@/lib/server/api/pipelines-service";
+import { PipelineGraph } from "../graph/PipelineGraph";
+import { RunBar } from "../runs/RunBar";
+import { AddBlockMenu } from "./AddBlockMenu";
+import { BlockCell } from "./BlockCell";
+import { ConflictBanner } from "./ConflictBanner";
+import { EditorProvider, useEditor, useEditorStore } from "./EditorProvider";
+
+function Notebook() {
+  const pipeline = useEditor((s) => s.pipeline);
+  const ordered = blocksInDependencyOrder(pipeline);
+  return (
+    <div className="notebook" data-testid="notebook">
+      {ordered.length === 0 && <p className="muted">No blocks yet. Add a loader to start.</p>}
+      {ordered.map((spec) => (
+        <BlockCell key={spec.name} spec={spec} />
+      ))}
+      <AddBlockMenu />
+    </div>
+  );
+}
+
+function GlobalNotice() {
+  const notice = useEditor((s) => (s.notice && !s.notice.block ? s.notice : null));
+  const dismiss = useEditor((s) => s.dismissNotice);
+  if (!notice) return null;
+  return (
+    <div className={`notice ${notice.kind}`} role="alert" data-testid="notice">
+      {notice.message}{" "}
+      <button type="button" className="icon" aria-label="Dismiss" onClick={dismiss}>
+        ✕
+      </button>
+    </div>
+  );
+}
+
+function Shell() {
+  const store = useEditorStore();
+  const name = useEditor((s) => s.name);
+  const description = useEditor((s) => s.pipeline.description);
+  const runPipeline = useEditor((s) => s.runPipeline);
+  const saveAll = useEditor((s) => s.saveAll);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") {
+        event.preventDefault();
+        void store.getState().saveAll();
+      }
+    };
+    // A hand edit (or another tab) shows up when you come back to this tab, unless you have unsaved edits.
+    const onVisible = () => {
+      if (document.visibilityState !== "visible") return;
+      const { code, conflict } = store.getState();
+      const dirty = Object.values(code).some((c) => c.code !== c.savedCode);
+      if (!dirty && !conflict) void store.getState().reload();
+    };
+    window.addEventListener("keydown", onKey);
+    document.addEventListener("visibilitychange", onVisible);
+    return () => {
+      window.removeEventListener("keydown", onKey);
+      document.removeEventListener("visibilitychange", onVisible);
+    };
+  }, [store]);
+
+  return (
+    <div className="editor">
+      <header className="editor-head">
+        <Link href="/">← Pipelines</Link>
+        <h1 data-testid="pipeline-name">{name}</h1>
+        <span className="muted">{description}</span>
+        <span className="spacer" />
+        <button type="button" onClick={() => void saveAll()} title="Ctrl/Cmd+S">
+          Save
+        </button>
+        <button type="button" className="primary" onClick={() => void runPipeline()}>
+          Run pipeline
+        </button>
+      </header>
+      <RunBar />
+      <ConflictBanner />
+      <GlobalNotice />
+      <div className="editor-body">
+        <Notebook />
+        <PipelineGraph />
+      </div>
+    </div>
+  );
+}
+
+/** The pipeline editor: a notebook of block cells in dependency order beside the graph, with live runs. */
+export function PipelineEditor({ doc }: { doc: PipelineDocument }) {
+  return (
+    <EditorProvider doc={doc}>
+      <Shell />
+    </EditorProvider>
+  );
+}

@@ -1,0 +1,176 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { apiCall, seg } from "@/components/ui/api-client";
+import type { RunView } from "@/lib/server/api/runs-history-service";
+import styles from "../triggers/triggers.module.css";
+import { Gantt } from "./Gantt";
+import { LiveRefresh } from "./LiveRefresh";
+
+function ms(value: number | null): string {
+  if (value === null) return "";
+  return value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(1)} s`;
+}
+
+function span(start: string | null, end: string | null): number | null {
+  if (!start || !end) return null;
+  return Date.parse(end) - Date.parse(start);
+}
+
+/** One run: block runs, Gantt, logs per block and attempt, variables, cancel/retry; live while active. */
+export function RunDetail({ view, nowMs }: { view: RunView; nowMs: number }) {
+  const { run, blocks } = view;
+  const router = useRouter();
+  const [selected, setSelected] = useState<{ block: string; attempt: number } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [fromBlock, setFromBlock] = useState(blocks[0]?.block ?? "");
+
+  const failed = blocks.find((b) => b.state === "failed" || b.state === "upstream_failed");
+  const shownBlock = blocks.find((b) => b.block === selected?.block) ?? failed ?? blocks[0];
+  const shownAttempt = shownBlock?.attempts.find((a) => a.attempt === selected?.attempt) ?? shownBlock?.attempts[shownBlock.attempts.length - 1];
+
+  async function cancel() {
+    const result = await apiCall(`/api/runs/${seg(run.id)}/cancel`, { method: "POST" });
+    setError(result.ok ? null : result.error.message);
+    router.refresh();
+  }
+
+  async function retry(from?: string) {
+    const result = await apiCall<{ run_id: string }>(`/api/runs/${seg(run.id)}/retry`, { method: "POST", body: from ? { from_block: from } : {} });
+    if (result.ok) router.push(`/runs/${seg(result.data.run_id)}`);
+    else setError(result.error.message);
+  }
+
+  return (
+    <main className={styles.page}>
+      <LiveRefresh active={run.active} />
+      <nav className={styles.crumbs}>
+        <Link href="/runs">Runs</Link>
+        <Link href={`/pipelines/${seg(run.pipeline)}`}>{run.pipeline}</Link>
+        <Link href={`/pipelines/${seg(run.pipeline)}/triggers`}>Triggers</Link>
+      </nav>
+      <h1>
+        Run <code>{run.id}</code>{" "}
+        <span className={`${styles.badge} ${styles[`state_${run.state}`] ?? ""}`} data-testid="run-state">
+          {run.state}
+        </span>
+      </h1>
+      <p className={styles.muted}>
+        {run.pipeline} · {run.trigger}
+        {run.trigger_id ? ` (${run.trigger_id})` : ""} · mode {run.mode}
+        {run.block ? ` ${run.block}` : ""} · logical date {run.logical_date} · duration {ms(span(run.started_at, run.ended_at))}
+      </p>
+      {run.error && (
+        <p className={styles.error} role="alert">
+          {run.error}
+        </p>
+      )}
+      <div className={styles.row}>
+        {run.active && (
+          <button type="button" className={`${styles.button} ${styles.danger}`} onClick={() => void cancel()}>
+            Cancel run
+          </button>
+        )}
+        {!run.active && (
+          <>
+            <button type="button" className={styles.button} onClick={() => void retry(failed?.block)}>
+              {failed ? `Retry failed (from ${failed.block})` : "Run again"}
+            </button>
+            <select aria-label="Retry from block" className={styles.input} value={fromBlock} onChange={(e) => setFromBlock(e.target.value)}>
+              {blocks.map((b) => (
+                <option key={b.block} value={b.block}>
+                  {b.block}
+                </option>
+              ))}
+            </select>
+            <button type="button" className={styles.button} onClick={() => void retry(fromBlock)}>
+              Retry from this block
+            </button>
+          </>
+        )}
+        {error && (
+          <span className={styles.error} role="alert">
+            {error}
+          </span>
+        )}
+      </div>
+      <section className={styles.section}>
+        <h2>Blocks</h2>
+        <table className={styles.table} data-testid="block-runs">
+          <thead>
+            <tr>
+              <th>Block</th>
+              <th>State</th>
+              <th>Attempt</th>
+              <th>Duration</th>
+              <th>Rows</th>
+              <th>Error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {blocks.map((b) => (
+              <tr key={b.block} data-testid={`block-run-${b.block}`}>
+                <td>
+                  <button type="button" className={styles.button} onClick={() => setSelected({ block: b.block, attempt: b.attempt })}>
+                    {b.block}
+                  </button>
+                </td>
+                <td>
+                  <span className={`${styles.badge} ${styles[`state_${b.state}`] ?? ""}`} data-testid="block-state">
+                    {b.state}
+                  </span>
+                </td>
+                <td>{b.attempt}</td>
+                <td>{ms(b.duration_ms ?? span(b.started_at, b.ended_at))}</td>
+                <td>{b.rows ?? ""}</td>
+                <td className={styles.error}>{b.error ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section className={styles.section}>
+        <h2>Timeline</h2>
+        <Gantt blocks={blocks} nowMs={nowMs} />
+      </section>
+      <section className={styles.section}>
+        <h2>Logs{shownBlock ? ` — ${shownBlock.block}` : ""}</h2>
+        {shownBlock && (
+          <div className={styles.tabs}>
+            {shownBlock.attempts.map((a) => (
+              <button
+                key={a.attempt}
+                type="button"
+                className={`${styles.button} ${a.attempt === shownAttempt?.attempt ? styles.tabActive : ""}`}
+                onClick={() => setSelected({ block: shownBlock.block, attempt: a.attempt })}
+              >
+                attempt {a.attempt} · {a.state}
+              </button>
+            ))}
+          </div>
+        )}
+        {shownAttempt ? (
+          <div className={styles.log} data-testid="block-log">
+            {shownAttempt.log.length === 0 && <span>(no log lines)</span>}
+            {shownAttempt.log.map((line, i) => (
+              <div key={i} className={styles[`log_${line.level}`] ?? ""}>
+                {line.at.slice(11, 23)} {line.level.padEnd(5)} {line.message}
+              </div>
+            ))}
+            {shownAttempt.error && <div className={styles.log_error}>{shownAttempt.error}</div>}
+          </div>
+        ) : (
+          <p className={styles.muted}>No attempt yet.</p>
+        )}
+      </section>
+      <section className={styles.section}>
+        <h2>Variables</h2>
+        <pre className={styles.code} data-testid="run-variables">
+          {JSON.stringify(run.variables, null, 2)}
+        </pre>
+      </section>
+    </main>
+  );
+}

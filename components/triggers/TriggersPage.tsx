@@ -1,0 +1,213 @@
+"use client";
+
+import Link from "next/link";
+import { useCallback, useEffect, useState } from "react";
+import { apiCall, seg } from "@/components/ui/api-client";
+import { formatTime } from "@/components/ui/format";
+import type { TriggerJson } from "@/lib/server/api/triggers-service";
+import { BackfillPanel } from "./BackfillPanel";
+import { bodyOf, TriggerForm } from "./TriggerForm";
+import styles from "./triggers.module.css";
+
+/** A token just issued: shown once, with the URL and a ready curl line. */
+interface IssuedToken {
+  trigger: string;
+  token: string;
+  url: string;
+}
+
+/** The triggers page of one pipeline (DESIGN §8). */
+export function TriggersPage({ pipeline }: { pipeline: string }) {
+  const [triggers, setTriggers] = useState<TriggerJson[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [form, setForm] = useState<{ editing: TriggerJson | null } | null>(null);
+  const [issued, setIssued] = useState<IssuedToken | null>(null);
+  const [started, setStarted] = useState<{ trigger: string; runId: string } | null>(null);
+  const base = `/api/pipelines/${seg(pipeline)}/triggers`;
+
+  const load = useCallback(async () => {
+    const result = await apiCall<{ triggers: TriggerJson[] }>(base);
+    if (result.ok) {
+      setTriggers(result.data.triggers);
+      setLoadError(null);
+    } else setLoadError(result.error.message);
+  }, [base]);
+
+  useEffect(() => {
+    void load();
+    const timer = setInterval(() => void load(), 5000);
+    return () => clearInterval(timer);
+  }, [load]);
+
+  async function toggle(trigger: TriggerJson) {
+    const result = await apiCall(`${base}/${seg(trigger.name)}`, { method: "PUT", body: bodyOf(trigger, { enabled: !trigger.enabled }) });
+    setActionError(result.ok ? null : result.error.message);
+    await load();
+  }
+
+  async function runNow(trigger: TriggerJson) {
+    const result = await apiCall<{ run_id: string }>(`${base}/${seg(trigger.name)}/run`, { method: "POST" });
+    if (result.ok) setStarted({ trigger: trigger.name, runId: result.data.run_id });
+    setActionError(result.ok ? null : result.error.message);
+    await load();
+  }
+
+  async function remove(trigger: TriggerJson) {
+    if (!window.confirm(`Delete trigger ${trigger.name}? Its run history is kept.`)) return;
+    const result = await apiCall(`${base}/${seg(trigger.name)}`, { method: "DELETE" });
+    setActionError(result.ok ? null : result.error.message);
+    await load();
+  }
+
+  async function issueToken(trigger: TriggerJson) {
+    const result = await apiCall<{ token: string; url_path: string }>(`${base}/${seg(trigger.name)}/token`, { method: "POST" });
+    if (result.ok) setIssued({ trigger: trigger.name, token: result.data.token, url: `${window.location.origin}${result.data.url_path}` });
+    setActionError(result.ok ? null : result.error.message);
+    await load();
+  }
+
+  const scheduleTriggers = (triggers ?? []).filter((t) => t.type === "schedule");
+
+  return (
+    <main className={styles.page}>
+      <nav className={styles.crumbs}>
+        <Link href="/">Pipelines</Link>
+        <Link href={`/pipelines/${seg(pipeline)}`}>{pipeline}</Link>
+        <Link href={`/runs?pipeline=${seg(pipeline)}`}>Runs</Link>
+      </nav>
+      <h1>Triggers of {pipeline}</h1>
+      {loadError && (
+        <p className={styles.error} role="alert">
+          {loadError}
+        </p>
+      )}
+      {actionError && (
+        <p className={styles.error} role="alert" data-testid="action-error">
+          {actionError}
+        </p>
+      )}
+      <section className={styles.section}>
+        <div className={styles.row}>
+          <h2>Triggers</h2>
+          <button type="button" className={`${styles.button} ${styles.primary}`} onClick={() => setForm({ editing: null })}>
+            New trigger
+          </button>
+        </div>
+        {triggers === null ? (
+          <p className={styles.muted}>Loading…</p>
+        ) : triggers.length === 0 ? (
+          <p className={styles.muted}>No triggers yet: runs start only by hand.</p>
+        ) : (
+          <table className={styles.table}>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Type</th>
+                <th>State</th>
+                <th>Schedule</th>
+                <th>Next run</th>
+                <th>Last run</th>
+                <th>Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {triggers.map((t) => (
+                <tr key={t.name} data-testid={`trigger-row-${t.name}`}>
+                  <td>
+                    <strong>{t.name}</strong>
+                    {t.description && <div className={styles.muted}>{t.description}</div>}
+                  </td>
+                  <td>{t.type}</td>
+                  <td>
+                    <span className={`${styles.badge} ${t.enabled ? styles.state_enabled : styles.state_disabled}`} data-testid="trigger-state">
+                      {t.enabled ? "enabled" : "disabled"}
+                    </span>
+                  </td>
+                  <td>
+                    {t.type === "schedule" ? (
+                      <>
+                        <code>{t.schedule ?? `every ${t.interval ?? "?"}`}</code>
+                        <div className={styles.muted}>{t.describe}</div>
+                      </>
+                    ) : (
+                      <code className={styles.muted}>{t.url_path}</code>
+                    )}
+                  </td>
+                  <td title={t.next_run ?? ""}>{t.next_run ? formatTime(t.next_run) : "—"}</td>
+                  <td>
+                    {t.last_run ? (
+                      <Link href={`/runs/${seg(t.last_run.id)}`}>
+                        <span className={`${styles.badge} ${styles[`state_${t.last_run.state}`] ?? ""}`}>{t.last_run.state}</span> {formatTime(t.last_run.created_at)}
+                      </Link>
+                    ) : (
+                      "—"
+                    )}
+                  </td>
+                  <td>
+                    <div className={styles.row}>
+                      <button type="button" className={styles.button} onClick={() => setForm({ editing: t })}>
+                        Edit
+                      </button>
+                      <button type="button" className={styles.button} onClick={() => void toggle(t)}>
+                        {t.enabled ? "Disable" : "Enable"}
+                      </button>
+                      <button type="button" className={styles.button} onClick={() => void runNow(t)}>
+                        Run now
+                      </button>
+                      {t.type === "api" && (
+                        <button type="button" className={styles.button} onClick={() => void issueToken(t)}>
+                          {t.has_token ? "Rotate token" : "Generate token"}
+                        </button>
+                      )}
+                      <button type="button" className={`${styles.button} ${styles.danger}`} onClick={() => void remove(t)}>
+                        Delete
+                      </button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {started && (
+          <p data-testid="run-started">
+            Run of {started.trigger} started: <Link href={`/runs/${seg(started.runId)}`}>{started.runId}</Link>
+          </p>
+        )}
+        {issued && (
+          <div className={styles.secret} data-testid="issued-token">
+            <strong>Token for {issued.trigger}</strong> — copy it now: it is shown only once.
+            <code className={styles.code} data-testid="token-value">
+              {issued.token}
+            </code>
+            <div className={styles.muted}>URL</div>
+            <code className={styles.code} data-testid="trigger-url">
+              {issued.url}
+            </code>
+            <div className={styles.muted}>curl</div>
+            <code className={styles.code} data-testid="curl-line">
+              {`curl -X POST '${issued.url}' -H 'Authorization: Bearer ${issued.token}' -H 'Content-Type: application/json' -d '{"variables": {}}'`}
+            </code>
+            <button type="button" className={styles.button} onClick={() => setIssued(null)}>
+              I have copied it
+            </button>
+          </div>
+        )}
+      </section>
+      {form && (
+        <TriggerForm
+          key={form.editing?.name ?? "new"}
+          pipeline={pipeline}
+          editing={form.editing}
+          onCancel={() => setForm(null)}
+          onSaved={() => {
+            setForm(null);
+            void load();
+          }}
+        />
+      )}
+      {scheduleTriggers.length > 0 && <BackfillPanel pipeline={pipeline} triggers={scheduleTriggers.map((t) => t.name)} />}
+    </main>
+  );
+}
