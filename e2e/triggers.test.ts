@@ -168,6 +168,9 @@ describe("triggers and runs pages (real server, real Chromium)", () => {
     expect(Number(done?.[1])).toBe(Number(done?.[2]));
     expect(Number(done?.[2])).toBeGreaterThanOrEqual(1);
     await shot(page, "06-backfill");
+    await page.getByTestId("trigger-row-nightly").getByRole("button", { name: "Run now" }).click();
+    await page.getByTestId("run-started").getByRole("link").waitFor();
+    expect(await page.getByTestId("run-started").innerText()).toMatch(/Run of nightly started/);
     await page.goto(`${server.url}/runs?trigger=backfill`);
     expect(await page.getByTestId("run-row").count()).toBe(Number(done?.[2]));
   });

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { Client } from "pg";
 import { REPO_ROOT, taxiDataDir } from "./taxi-data";
 
 /** Runs the real `sluice` command in a project folder, as a user would. */
@@ -67,6 +68,31 @@ describe("sluice run (the CLI, end to end)", () => {
     const partitions = fs.readdirSync(lake).filter((d) => d.startsWith("lpep_pickup_date="));
     expect(partitions).toContain("lpep_pickup_date=2020-10-01");
     expect(partitions.length).toBeGreaterThan(90);
+  });
+
+  it("exports green_taxi_etl to the real Postgres through ctx.io, and a re-run of the exporter replaces the table", async () => {
+    const schema = `cli_${process.pid}_${Date.now()}`;
+    fs.writeFileSync(path.join(projectDir, "sluice.yaml"), "connections:\n  default: { kind: postgres, url: \"{{ env_var('SLUICE_TEST_PG', 'postgres://postgres@127.0.0.1:5432/test') }}\" }\n");
+    const client = new Client({ connectionString: "postgres://postgres@127.0.0.1:5432/test" });
+    await client.connect();
+    try {
+      const vars = ["--var", `base_url=${pathToFileURL(taxiDataDir()).href}`, "--var", "export_postgres=true", "--var", `pg_schema=${schema}`, "--var", `lake_dir=${path.join(projectDir, "lake2")}`];
+      const first = sluice(projectDir, ["run", "green_taxi_etl", ...vars, "--json"]);
+      expect(first.stderr).toBe("");
+      expect(first.code).toBe(0);
+      const count = async () => Number((await client.query(`SELECT count(*) AS n FROM "${schema}".green_trips`)).rows[0].n);
+      expect(await count()).toBe(139_370);
+      const nulls = await client.query(`SELECT count(*) AS n FROM "${schema}".green_trips WHERE vendor_id IS NULL`);
+      expect(Number(nulls.rows[0].n)).toBeGreaterThanOrEqual(0);
+      const again = sluice(projectDir, ["run", "green_taxi_etl", "--block", "to_postgres", ...vars, "--json"]);
+      expect(again.code).toBe(0);
+      expect((JSON.parse(again.stdout) as JsonSummary).blocks.map((b) => b.name)).toEqual(["to_postgres"]);
+      expect(await count()).toBe(139_370);
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+      fs.rmSync(path.join(projectDir, "sluice.yaml"), { force: true });
+    }
   });
 
   it("prints live progress lines when not on a terminal, and exits 1 when a block fails", () => {

@@ -3,7 +3,7 @@
  * ≤ 2× DuckDB reading the same data from Parquet natively), on 1M rows × 20 NYC-taxi-like columns.
  * Prints numbers; asserts nothing about time. Checks every variant loads exactly the same values.
  *
- *   node bin/run-ts.cjs lib/blocks/bench-arrow-duckdb.ts [rows]
+ *   node bin/run-ts.cjs lib/blocks/bench-arrow-duckdb.ts [rows] [rounds]
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +16,7 @@ import { ipcToParquet, parquetToIPC } from "./parquet-arrow";
 import { quoteLiteral } from "./sql-text";
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
-const RUNS = 3;
+const ROUNDS = Number(process.argv[3] ?? 5);
 
 const SOURCE_SQL = `
 SELECT
@@ -42,23 +42,39 @@ SELECT
   CASE WHEN i % 50 = 0 THEN NULL ELSE 'Zone ' || (i % 265) || CASE WHEN i % 4 = 0 THEN ' / East Harlem North' ELSE '' END END AS pu_zone
 FROM range(${ROWS}) t(i)`;
 
-async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
-  const start = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - start, value };
+interface Variant {
+  label: string;
+  run: (round: number) => Promise<void>;
+  /** Untimed, after each run: value checks on the first round, DROP TABLE so tables do not pile up. */
+  after?: (round: number) => Promise<void>;
 }
 
-/** Runs `fn` RUNS times, calling `after` (untimed: checks, DROP TABLE) after each so tables do not pile up. */
-async function median(label: string, fn: (run: number) => Promise<void>, after?: (run: number) => Promise<void>): Promise<number> {
-  const times: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    times.push((await time(() => fn(run))).ms);
-    if (after) await after(run);
+/**
+ * Runs every variant once per round, interleaved, for ROUNDS rounds, and prints each variant's median and
+ * its median ratio to the first variant (the baseline) within the same round: on a shared machine the
+ * load changes from second to second, and interleaving keeps the comparison fair.
+ */
+async function compare(title: string, variants: Variant[]): Promise<Map<string, { median: number; ratio: number }>> {
+  const times = variants.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let v = 0; v < variants.length; v++) {
+      const start = performance.now();
+      await variants[v].run(round);
+      times[v].push(performance.now() - start);
+      await variants[v].after?.(round);
+    }
   }
-  times.sort((a, b) => a - b);
-  const m = times[Math.floor(times.length / 2)];
-  console.log(`${label.padEnd(68)} ${m.toFixed(0).padStart(6)} ms   (runs: ${times.map((t) => t.toFixed(0)).join(", ")})`);
-  return m;
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  console.log(title);
+  const result = new Map<string, { median: number; ratio: number }>();
+  variants.forEach((variant, v) => {
+    const ratio = median(times[v].map((t, round) => t / times[0][round]));
+    result.set(variant.label, { median: median(times[v]), ratio });
+    console.log(
+      `  ${variant.label.padEnd(72)} ${median(times[v]).toFixed(0).padStart(6)} ms  ${v === 0 ? "  (baseline)" : `${ratio.toFixed(2)}× baseline`}   runs: ${times[v].map((t) => t.toFixed(0)).join(", ")}`,
+    );
+  });
+  return result;
 }
 
 async function assertSame(connection: DuckDBConnection, a: string, b: string): Promise<void> {
@@ -91,52 +107,85 @@ async function main(): Promise<void> {
     console.log(`${ROWS} rows × ${table.schema.fields.length} columns; Arrow IPC ${(sharedIpc.byteLength / 1e6).toFixed(0)} MB; Parquet snappy ${(statSync(snappyPath).size / 1e6).toFixed(0)} MB, uncompressed ${(statSync(plainPath).size / 1e6).toFixed(0)} MB`);
     console.log(`schema: ${table.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join(", ")}`);
     console.log("");
-    console.log("Arrow → DuckDB table");
     const drop = (name: string) => async () => {
       await connection.run(`DROP TABLE ${name}`);
     };
-    const checkAndDrop = (name: string) => async (run: number) => {
-      if (run === 0) await assertSame(connection, "src", name);
+    const checkAndDrop = (name: string) => async (round: number) => {
+      if (round === 0) await assertSame(connection, "src", name);
       await drop(name)();
     };
 
-    const baseline = await median("baseline: CREATE TABLE AS SELECT * FROM read_parquet (snappy file)", async (run) => {
-      await connection.run(`CREATE TABLE base AS SELECT * FROM read_parquet(${quoteLiteral(snappyPath)})`);
-    }, drop("base"));
-    await median("baseline: CREATE TABLE AS SELECT * FROM read_parquet (uncompressed file)", async (run) => {
-      await connection.run(`CREATE TABLE baseu AS SELECT * FROM read_parquet(${quoteLiteral(plainPath)})`);
-    }, drop("baseu"));
-    const chunks = await median("arrowToDuckDB: Arrow buffers → DataChunks → appender (SAB-backed IPC)", async () => {
-      await arrowToDuckDB(connection, "chunks", tableFromIPC(sharedIpc));
-    }, checkAndDrop("chunks"));
-    const viaParquet = await median("parquet-wasm writeParquet (uncompressed) + write file + read_parquet", async (run) => {
-      const path = join(dir, `wasm-${run}.parquet`);
-      writeFileSync(path, await ipcToParquet(ipc));
-      await connection.run(`CREATE TABLE wasm AS SELECT * FROM read_parquet(${quoteLiteral(path)})`);
-    }, checkAndDrop("wasm"));
-    console.log(`  ratio to baseline: data chunks ${(chunks / baseline).toFixed(2)}×, via Parquet ${(viaParquet / baseline).toFixed(2)}×`);
+    await compare("Arrow → DuckDB table (a SQL block over a TypeScript upstream)", [
+      {
+        label: "baseline: CREATE TABLE AS SELECT * FROM read_parquet (DuckDB's snappy file)",
+        run: () => connection.run(`CREATE TABLE base AS SELECT * FROM read_parquet(${quoteLiteral(snappyPath)})`).then(() => undefined),
+        after: drop("base"),
+      },
+      {
+        label: "baseline: same, uncompressed file",
+        run: () => connection.run(`CREATE TABLE baseu AS SELECT * FROM read_parquet(${quoteLiteral(plainPath)})`).then(() => undefined),
+        after: drop("baseu"),
+      },
+      {
+        label: "arrowToDuckDB: Arrow buffers → DataChunks → table-function scan (used)",
+        run: async () => {
+          await arrowToDuckDB(connection, "chunks", tableFromIPC(sharedIpc));
+        },
+        after: checkAndDrop("chunks"),
+      },
+      {
+        label: "arrowToDuckDB: Arrow buffers → DataChunks → Appender",
+        run: async () => {
+          await arrowToDuckDB(connection, "appended", tableFromIPC(sharedIpc), { method: "appender" });
+        },
+        after: checkAndDrop("appended"),
+      },
+      {
+        label: "parquet-wasm writeParquet (uncompressed) + write file + read_parquet",
+        run: async (round) => {
+          const path = join(dir, `wasm-${round}.parquet`);
+          writeFileSync(path, await ipcToParquet(ipc));
+          await connection.run(`CREATE TABLE wasm AS SELECT * FROM read_parquet(${quoteLiteral(path)})`);
+        },
+        after: checkAndDrop("wasm"),
+      },
+    ]);
 
     console.log("");
-    console.log("DuckDB table → apache-arrow Table");
     let back: Table | null = null;
-    const toArrow = await median("COPY TO parquet (uncompressed) + readParquet(batchSize 131072) + tableFromIPC", async (run) => {
-      const path = join(dir, `out-${run}.parquet`);
-      await copyQueryToParquet(connection, "SELECT * FROM src", [], path);
-      back = tableFromIPC(await parquetToIPC(readFileSync(path)));
-    });
-    await median("COPY TO parquet (snappy) + readParquet(batchSize 131072) + tableFromIPC", async (run) => {
-      const path = join(dir, `outs-${run}.parquet`);
-      await copyQueryToParquet(connection, "SELECT * FROM src", [], path, "snappy");
-      tableFromIPC(await parquetToIPC(readFileSync(path)));
-    });
-    await median("  of which COPY TO parquet (uncompressed) alone", async (run) => {
-      await copyQueryToParquet(connection, "SELECT * FROM src", [], join(dir, `only-${run}.parquet`));
-    });
+    await compare("DuckDB table → apache-arrow Table (a TypeScript block over a SQL upstream, ctx.sql)", [
+      {
+        label: "baseline: CREATE TABLE AS SELECT * FROM read_parquet (DuckDB's snappy file)",
+        run: () => connection.run(`CREATE TABLE base AS SELECT * FROM read_parquet(${quoteLiteral(snappyPath)})`).then(() => undefined),
+        after: drop("base"),
+      },
+      {
+        label: "COPY TO parquet (uncompressed) + readParquet(batchSize 131072) + tableFromIPC",
+        run: async (round) => {
+          const path = join(dir, `out-${round}.parquet`);
+          await copyQueryToParquet(connection, "SELECT * FROM src", [], path);
+          back = tableFromIPC(await parquetToIPC(readFileSync(path)));
+        },
+      },
+      {
+        label: "COPY TO parquet (snappy) + readParquet(batchSize 131072) + tableFromIPC",
+        run: async (round) => {
+          const path = join(dir, `outs-${round}.parquet`);
+          await copyQueryToParquet(connection, "SELECT * FROM src", [], path, "snappy");
+          tableFromIPC(await parquetToIPC(readFileSync(path)));
+        },
+      },
+      {
+        label: "  of which COPY TO parquet (uncompressed) alone",
+        run: (round) => copyQueryToParquet(connection, "SELECT * FROM src", [], join(dir, `only-${round}.parquet`)),
+      },
+    ]);
     if (back === null) throw new Error("no table");
     const roundTrip: Table = back;
     await arrowToDuckDB(connection, "round_trip", roundTrip, { replace: true });
     await assertSame(connection, "src", "round_trip");
-    console.log(`  ratio to baseline read: ${(toArrow / baseline).toFixed(2)}×; round trip types: ${roundTrip.schema.fields.map((f) => String(f.type)).join(", ")}`);
+    console.log(`  round trip types: ${roundTrip.schema.fields.map((f) => String(f.type)).join(", ")}`);
+    console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
     console.log("");
     console.log("all variants load identical values (EXCEPT ALL both ways = 0 rows)");
   } finally {

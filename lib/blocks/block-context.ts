@@ -5,15 +5,18 @@
 import { format } from "node:util";
 import type { Table } from "apache-arrow";
 import type { LogLine, Progress } from "../executors/types";
-import type { BlockContext, BlockLogger, SqlParam } from "../sdk";
+import type { BlockContext, BlockIO, BlockLogger, SqlParam } from "../sdk";
 import type { RunBlockJob } from "./worker-protocol";
 
+/** How the context reaches the main thread; the worker implements it with messages. */
 export interface ContextChannel {
   log(level: LogLine["level"], message: string): void;
   progress(progress: Progress): void;
   /** Runs DuckDB SQL on the main thread and decodes the result here. */
   sql(query: string, params: SqlParam[]): Promise<Table>;
   env(name: string): string | undefined;
+  /** The connectors of `sluice.yaml` (`ctx.io`), built in the worker. */
+  io: BlockIO;
 }
 
 /** Formats log arguments the way console.log does (`%s`, objects inspected). */
@@ -68,6 +71,6 @@ export function buildBlockContext(job: RunBlockJob, inputs: ReadonlyMap<string, 
       if (bad >= 0) throw new TypeError(`ctx.sql: parameter $${bad + 1} must be a string, number, boolean, bigint, Date or null`);
       return channel.sql(query, list);
     },
-    io: {},
+    io: channel.io,
   };
 }

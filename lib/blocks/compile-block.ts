@@ -15,7 +15,17 @@ import { build, version as esbuildVersion, type BuildFailure, type Message, type
 import { UserError } from "../core/errors";
 
 /** Bump when the build options change, to invalidate every cached block. */
-const COMPILER_VERSION = 1;
+const COMPILER_VERSION = 2;
+
+/**
+ * The compiled file exports a factory instead of running the block when required: the worker loads it
+ * with Node's own loader (the only path where inline source maps apply inside worker threads — a
+ * `vm.compileFunction` of the same code keeps .cjs frames) and then calls the factory with a `require`
+ * made by `Module.createRequire(<block>.ts)`, so package imports resolve from the block's folder.
+ * The banner sits on its own line before the code; the source map accounts for it.
+ */
+const FACTORY_BANNER = "module.exports = function sluiceBlock(require, module, exports, __filename, __dirname) {";
+const FACTORY_FOOTER = "};";
 
 /** Where `@sluice/sdk` points. */
 export const SDK_ENTRY = resolve(__dirname, "../sdk/index.ts");
@@ -91,6 +101,8 @@ async function compileOrReuse(blockFile: string, key: string, options: CompileOp
       metafile: true,
       logLevel: "silent",
       plugins: [sluicePlugin()],
+      banner: { js: FACTORY_BANNER },
+      footer: { js: FACTORY_FOOTER },
     });
   } catch (error) {
     throw compileError(error, blockFile, options);

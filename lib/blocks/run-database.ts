@@ -28,6 +28,7 @@ export function outputKey(output: OutputRecord): string {
   return `${output.ref.path}|${output.summary.bytes}|${output.summary.rows}`;
 }
 
+/** One run's DuckDB database and what each block name in it currently holds. */
 export class RunDatabase {
   private readonly entries = new Map<string, Entry>();
   /** Loads run one after another: they are DDL on shared names, and the appender is single-threaded anyway. */

@@ -21,11 +21,13 @@ import { formatDuration } from "../core/duration";
 import { blockFileName } from "../core/model";
 import { renderSql } from "../core/sql-template";
 import type { BlockRunRequest, BlockRunResult } from "../executors/types";
+import { errorMessage } from "./block-errors";
 import { runWithParams } from "./duckdb-params";
 import type { RunDatabase, RunDatabases } from "./run-database";
 import { summarizeDuckDBTable } from "./sql-summary";
 import { quoteIdentifier, quoteLiteral, trimStatement } from "./sql-text";
 
+/** What runSqlBlock needs from the executor: the run databases. */
 export interface SqlBlockDeps {
   databases: RunDatabases;
 }
@@ -36,18 +38,20 @@ export function displayPath(file: string, projectDir: string): string {
   return rel.startsWith("..") || isAbsolute(rel) ? file : rel;
 }
 
-function duckdbMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Stops a block's work on timeout or cancel: interrupts its connection and rejects whatever step is awaited. */
+/**
+ * Stops a block's work on timeout or cancel: interrupts its connection and rejects whatever step is
+ * awaited. Steps are thunks so that nothing new starts once stopped, and the step in flight is kept so
+ * the connection is closed only after DuckDB has actually given up on it (closing a connection under a
+ * running query leaves the query, and the process, hanging).
+ */
 class Stopper {
   reason: Error | null = null;
+  connection: DuckDBConnection | null = null;
+  private inFlight: Promise<unknown> = Promise.resolve();
   private rejectStop: ((error: Error) => void) | null = null;
-  readonly stopped = new Promise<never>((_, reject) => {
+  private readonly stopped = new Promise<never>((_, reject) => {
     this.rejectStop = reject;
   });
-  connection: DuckDBConnection | null = null;
 
   constructor() {
     this.stopped.catch(() => undefined);
@@ -64,15 +68,25 @@ class Stopper {
     this.rejectStop?.(reason);
   }
 
-  /** Awaits `step` unless the block was stopped first. */
-  async step<T>(step: Promise<T>): Promise<T> {
-    step.catch(() => undefined);
-    const value = await Promise.race([step, this.stopped]);
+  /** Starts `start()` unless stopped, and awaits it unless stopped meanwhile. */
+  async step<T>(start: () => Promise<T>): Promise<T> {
+    if (this.reason !== null) throw this.reason;
+    const running = start();
+    this.inFlight = running.catch(() => undefined);
+    const value = await Promise.race([running, this.stopped]);
     if (this.reason !== null) throw this.reason;
     return value;
   }
+
+  /** Resolves once the step in flight has settled (DuckDB answers an interrupt quickly), or after `maxMs`. */
+  async settled(maxMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, maxMs)))]);
+    clearTimeout(timer);
+  }
 }
 
+/** Runs one SQL block run in the run database and persists its output; see the file comment. */
 export async function runSqlBlock(request: BlockRunRequest, deps: SqlBlockDeps): Promise<BlockRunResult> {
   const { block, runId } = request;
   const file = join(request.pipelineDir, blockFileName(block));
@@ -91,13 +105,12 @@ export async function runSqlBlock(request: BlockRunRequest, deps: SqlBlockDeps):
   const timer =
     request.timeoutMs > 0
       ? setTimeout(
-          () => stopper.stop(new OperationalError("timeout", `block ${block.name} timed out after ${formatDuration(request.timeoutMs)}`, { block: block.name })),
+          () => stopper.stop(new OperationalError("timeout", `block ${block.name} timed out after ${formatDuration(Math.round(request.timeoutMs))}`, { block: block.name })),
           request.timeoutMs,
         )
       : null;
-  let db: RunDatabase | null = null;
   try {
-    const template = await stopper.step(readFile(file, "utf8"));
+    const template = await stopper.step(() => readFile(file, "utf8"));
     const rendered = renderSql(
       template,
       {
@@ -119,19 +132,21 @@ export async function runSqlBlock(request: BlockRunRequest, deps: SqlBlockDeps):
         file: shown,
       });
     }
-    db = await stopper.step(deps.databases.get(runId));
-    await stopper.step(db.ensureInputs(request.inputs));
-    const connection = await stopper.step(db.connect());
+    const db = await stopper.step(() => deps.databases.get(runId));
+    await stopper.step(() => db.ensureInputs(request.inputs));
+    // Not through step(): a connection opened just as the block is stopped must still be released below.
+    const connection = await db.connect();
     stopper.connection = connection;
     try {
       return await runQuery(request, db, connection, body, rendered.params, stopper, where, shown);
     } finally {
+      await stopper.settled();
       db.release(connection);
     }
   } catch (error) {
     if (stopper.reason !== null) throw stopper.reason;
     if (isSluiceError(error)) throw error;
-    throw new UserError("sql_error", `${where}: ${duckdbMessage(error)}`, { block: block.name, file: shown }, { cause: error });
+    throw new UserError("sql_error", `${where}: ${errorMessage(error)}`, { block: block.name, file: shown }, { cause: error });
   } finally {
     request.signal.removeEventListener("abort", onAbort);
     if (timer) clearTimeout(timer);
@@ -149,7 +164,7 @@ async function runQuery(
   shown: string,
 ): Promise<BlockRunResult> {
   const name = request.block.name;
-  const prepared = await stopper.step(connection.prepare(body));
+  const prepared = await stopper.step(() => connection.prepare(body));
   const statementType = prepared.statementType;
   prepared.destroySync();
   if (statementType !== StatementType.SELECT) {
@@ -158,14 +173,14 @@ async function runQuery(
       file: shown,
     });
   }
-  await stopper.step(db.dropName(name, connection));
+  await stopper.step(() => db.dropName(name, connection));
   // The newline keeps a trailing `-- comment` in the block from swallowing anything after it.
-  await stopper.step(runWithParams(connection, `CREATE OR REPLACE TABLE ${quoteIdentifier(name)} AS ${body}\n`, params));
+  await stopper.step(() => runWithParams(connection, `CREATE OR REPLACE TABLE ${quoteIdentifier(name)} AS ${body}\n`, params));
   const temp = request.outputs.tempParquetPath(request.runId, name);
-  await stopper.step(connection.run(`COPY ${quoteIdentifier(name)} TO ${quoteLiteral(temp)} (FORMAT parquet)`));
-  const summary = await stopper.step(summarizeDuckDBTable(connection, name));
+  await stopper.step(() => connection.run(`COPY ${quoteIdentifier(name)} TO ${quoteLiteral(temp)} (FORMAT parquet)`));
+  const summary = await stopper.step(() => summarizeDuckDBTable(connection, name));
   request.onProgress({ rows: summary.rows });
-  const output = await stopper.step(request.outputs.commitParquet(request.runId, name, temp, summary));
+  const output = await stopper.step(() => request.outputs.commitParquet(request.runId, name, temp, summary));
   db.registerTable(name, output);
   request.onLog({ at: new Date().toISOString(), level: "info", message: `${name}: ${summary.rows} rows, ${summary.columns.length} columns` });
   return { output };

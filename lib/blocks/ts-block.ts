@@ -15,12 +15,14 @@ import { runWithParams } from "./duckdb-params";
 import { copyQueryToParquet } from "./duckdb-to-arrow";
 import type { RunDatabases } from "./run-database";
 import type { WorkerPool } from "./worker-pool";
-import type { WorkerInput } from "./worker-protocol";
+import type { RunBlockJob, WorkerInput } from "./worker-protocol";
 
+/** What runTsBlock needs from the executor: its pool, the run databases (for ctx.sql), the cache folder. */
 export interface TsBlockDeps {
   pool: WorkerPool;
   databases: RunDatabases;
   cacheDir: string;
+  io: RunBlockJob["io"];
 }
 
 function toWorkerInput(input: BlockInput): WorkerInput {
@@ -79,6 +81,7 @@ function isRowQuery(query: string): boolean {
   return first === undefined || ["(", "SELECT", "WITH", "FROM", "VALUES", "TABLE", "SUMMARIZE", "DESCRIBE", "SHOW", "PIVOT", "UNPIVOT"].includes(first);
 }
 
+/** Runs one TypeScript block run on the pool and persists its output; see the file comment. */
 export async function runTsBlock(request: BlockRunRequest, deps: TsBlockDeps): Promise<BlockRunResult> {
   const { block } = request;
   const blockFile = join(request.pipelineDir, blockFileName(block));
@@ -99,6 +102,7 @@ export async function runTsBlock(request: BlockRunRequest, deps: TsBlockDeps): P
       dataInterval: request.dataInterval,
       variables: request.variables,
       inputs: request.inputs.map(toWorkerInput),
+      io: deps.io,
     },
     {
       block: block.name,

@@ -11,15 +11,15 @@
 import { readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import { compileFunction } from "node:vm";
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import { Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { UserError } from "../core/errors";
-import type { LogLine } from "../executors/types";
-import type { SqlParam } from "../sdk";
+import type { LogLine, Progress } from "../executors/types";
+import { createBlockIo } from "../io/block-io";
+import type { BlockContext, SqlParam } from "../sdk";
 import { buildBlockContext, formatLogArgs } from "./block-context";
-import { interpretReturn, isTableLike } from "./block-result";
+import { interpretReturn } from "./block-result";
 import { loadParquetWasm, parquetToIPC, readParquetFileSync, wasmMemoryBytes } from "./parquet-arrow";
 import {
   serializeError,
@@ -55,6 +55,39 @@ function emitLog(level: LogLine["level"], message: string): void {
   post({ type: "log", jobId: currentJobId, line: { at: new Date().toISOString(), level, message } });
 }
 
+/** Partial lines written to stdout/stderr, completed by a later write or flushed when the job ends. */
+const partial: Record<"info" | "error", string> = { info: "", error: "" };
+
+/**
+ * Raw writes (process.stdout.write, console.table, libraries that print) become log lines too. Hooked here
+ * rather than read from the Worker's stdout stream on the main side because that stream is a separate
+ * channel: its lines could arrive after the job's "done" message and be lost.
+ */
+function writeHook(level: "info" | "error") {
+  return (chunk: unknown, ...rest: unknown[]): boolean => {
+    partial[level] += typeof chunk === "string" ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString("utf8") : String(chunk);
+    let newline = partial[level].indexOf("\n");
+    while (newline >= 0) {
+      emitLog(level, partial[level].slice(0, newline));
+      partial[level] = partial[level].slice(newline + 1);
+      newline = partial[level].indexOf("\n");
+    }
+    const callback = rest[rest.length - 1];
+    if (typeof callback === "function") callback();
+    return true;
+  };
+}
+
+function flushPartialLines(): void {
+  for (const level of ["info", "error"] as const) {
+    if (partial[level] !== "") emitLog(level, partial[level]);
+    partial[level] = "";
+  }
+}
+
+process.stdout.write = writeHook("info");
+process.stderr.write = writeHook("error");
+
 // console.* in block code (and in libraries it calls) become log lines of the running block.
 console.log = (...args: unknown[]) => emitLog("info", formatLogArgs(args));
 console.info = (...args: unknown[]) => emitLog("info", formatLogArgs(args));
@@ -89,12 +122,16 @@ function blockRequire(blockFile: string): NodeJS.Require {
   });
 }
 
-/** Evaluates the compiled CommonJS bundle; its inline source map makes stack frames point into the .ts file. */
+/**
+ * Loads the compiled block (a factory, see compile-block.ts) with Node's loader, so its inline source map
+ * makes stack frames point into the .ts file, and runs it with the block's own `require`. The factory is
+ * called afresh per job: module-level state of a block does not leak from one run into the next.
+ */
 function loadBlock(job: RunBlockJob, require: NodeJS.Require): Record<string, unknown> {
-  const code = readFileSync(job.compiledFile, "utf8");
-  const fn = compileFunction(code, ["exports", "require", "module", "__filename", "__dirname"], { filename: job.compiledFile });
+  const factory: unknown = createRequire(job.compiledFile)(job.compiledFile);
+  if (typeof factory !== "function") throw new Error(`compiled block ${job.compiledFile} is not a block factory`);
   const module: { exports: Record<string, unknown> } = { exports: {} };
-  fn.call(module.exports, module.exports, require, module, job.blockFile, dirname(job.blockFile));
+  factory(require, module, module.exports, job.blockFile, dirname(job.blockFile));
   return module.exports;
 }
 
@@ -160,12 +197,22 @@ async function runBlock(jobId: number, job: RunBlockJob, signal: AbortSignal): P
     let table: Table | null = null;
     getters.set(input.name, () => (table ??= decodeInput(input)));
   }
-  const ctx = buildBlockContext(job, getters, signal, {
-    log: emitLog,
-    progress: (progress) => post({ type: "progress", jobId, progress }),
-    sql: (query, params) => sqlViaMain(jobId, query, params),
-    env: (name) => process.env[name],
-  });
+  const progress = (update: Progress) => post({ type: "progress", jobId, progress: update });
+  const io = createBlockIo(job.io.profiles, { dataDir: job.io.dataDir, projectDir: job.io.projectDir, signal, onProgress: progress });
+  try {
+    return await runBlockCode(job, require, getters, buildBlockContext(job, getters, signal, {
+      log: emitLog,
+      progress,
+      sql: (query, params) => sqlViaMain(jobId, query, params),
+      env: (name) => process.env[name],
+      io,
+    }));
+  } finally {
+    await io.close();
+  }
+}
+
+async function runBlockCode(job: RunBlockJob, require: NodeJS.Require, getters: Map<string, () => Table>, ctx: BlockContext): Promise<JobResult> {
   const exports = loadBlock(job, require);
   const main = exports.default;
   if (typeof main !== "function") {
@@ -192,7 +239,6 @@ async function runBlock(jobId: number, job: RunBlockJob, signal: AbortSignal): P
     case "none":
       return { kind: "none" };
     case "table":
-      if (!isTableLike(result.table)) throw new Error("unreachable: not a table");
       return { kind: "table", ipc: toShared(tableToStreamBytes(result.table, require)) };
   }
 }
@@ -215,11 +261,13 @@ port.on("message", (message: MainToWorker) => {
       currentAbort = abort;
       runJob(jobId, job, abort.signal).then(
         (result) => {
+          flushPartialLines();
           currentJobId = null;
           currentAbort = null;
           post({ type: "done", jobId, result, stats: stats() });
         },
         (error: unknown) => {
+          flushPartialLines();
           currentJobId = null;
           currentAbort = null;
           post({ type: "failed", jobId, error: serializeError(error), stats: stats() });
@@ -240,3 +288,5 @@ port.on("message", (message: MainToWorker) => {
       return;
   }
 });
+
+post({ type: "ready" });

@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, writeFileSync, existsSync } from "node:fs";
-import { createRequire } from "node:module";
+import { createRequire, isBuiltin } from "node:module";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { build, type Plugin } from "esbuild";
@@ -22,8 +22,9 @@ import { formatDuration } from "../core/duration";
 import type { LogLine, Progress } from "../executors/types";
 import type { SqlParam } from "../sdk";
 import type { JobResult, MainToWorker, SerializedError, WorkerJob, WorkerToMain } from "./worker-protocol";
-import { rebuildError } from "./block-errors";
+import { errorMessage, rebuildError } from "./block-errors";
 
+/** Pool size, where the compiled entry goes, and the limits that decide when a worker is replaced. */
 export interface WorkerPoolOptions {
   size: number;
   cacheDir: string;
@@ -43,10 +44,14 @@ export interface JobHandlers {
   blockFile?: string;
   onLog?: (line: LogLine) => void;
   onProgress?: (progress: Progress) => void;
-  /** `ctx.sql`: run the query on the main thread, return the path of a Parquet file holding the result. */
-  onSql?: (query: string, params: SqlParam[]) => Promise<string>;
+  /**
+   * `ctx.sql`: run the query on the main thread, return the path of a Parquet file holding the result.
+   * `jobEnded` aborts when the job finishes or is killed (timeout, cancel, crash): stop the query then.
+   */
+  onSql?: (query: string, params: SqlParam[], jobEnded: AbortSignal) => Promise<string>;
 }
 
+/** Cancel and timeout of one job; both kill the worker running it. */
 export interface JobLimits {
   signal?: AbortSignal;
   /** 0 or undefined: no timeout. */
@@ -67,12 +72,18 @@ interface PoolWorker {
   jobId: number | null;
   /** Set once we decided to kill it, so its exit event is not mistaken for a crash. */
   retiring: boolean;
+  /** Aborted when the running job ends, however it ends. */
+  jobEnded: AbortController | null;
+  /** The worker finished loading its entry (a crash before that is a start-up failure, not a block's fault). */
+  ready: boolean;
   cleanup: (() => void) | null;
 }
 
 const DEFAULT_RECYCLE_BYTES = 1024 * 1024 * 1024;
+/** Workers that die before they are ready, in a row, after which the pool stops respawning and fails its queue. */
+const MAX_STARTUP_FAILURES = 3;
 
-/** Packages the worker bundle must not inline: one copy of apache-arrow per thread; parquet-wasm loads its .wasm by path. */
+/** Packages the worker bundle must not inline (see absoluteExternals: in fact every package is external). */
 const WORKER_EXTERNALS = ["apache-arrow", "parquet-wasm"];
 
 /** Resolves the worker's external packages to absolute paths of Sluice's copies, so the bundle runs from any directory. */
@@ -81,7 +92,11 @@ function absoluteExternals(): Plugin {
   return {
     name: "sluice-worker-externals",
     setup(b) {
-      b.onResolve({ filter: /^(apache-arrow|parquet-wasm)(\/.*)?$/ }, (args) => ({ path: resolveHere.resolve(args.path), external: true }));
+      // Every package stays external (connectors pull in native modules such as DuckDB and pg): one copy per
+      // thread, loaded by Node from Sluice's node_modules. Builtins need no path.
+      b.onResolve({ filter: /^[^./]/ }, (args) =>
+        isBuiltin(args.path) ? { path: args.path, external: true } : { path: resolveHere.resolve(args.path), external: true },
+      );
     },
   };
 }
@@ -120,6 +135,7 @@ export class WorkerPool {
   private nextJobId = 1;
   private closed = false;
   private replaced = 0;
+  private startupFailures = 0;
 
   private constructor(
     private readonly entryFile: string,
@@ -146,6 +162,7 @@ export class WorkerPool {
   run(job: WorkerJob, handlers: JobHandlers, limits: JobLimits = {}): Promise<JobResult> {
     if (this.closed) return Promise.reject(new UnexpectedError("pool_closed", "the worker pool is closed"));
     if (limits.signal?.aborted) return Promise.reject(cancelledError(handlers.block));
+    if (this.startupFailures >= MAX_STARTUP_FAILURES) this.startupFailures = MAX_STARTUP_FAILURES - 1; // one more try
     return new Promise<JobResult>((resolve, reject) => {
       const queued: QueuedJob = { job, handlers, limits, resolve, reject };
       this.queue.push(queued);
@@ -184,6 +201,7 @@ export class WorkerPool {
     for (const w of this.workers) {
       w.retiring = true;
       w.cleanup?.();
+      w.jobEnded?.abort();
       w.busy?.reject(new UnexpectedError("pool_closed", "the worker pool was closed"));
       w.busy = null;
       exits.push(w.worker.terminate());
@@ -196,15 +214,11 @@ export class WorkerPool {
     const worker = new Worker(this.entryFile, {
       workerData: { fallbackResolveFrom: join(__dirname, "worker-entry.ts") },
       env: this.options.env ? { ...this.options.env } : undefined,
-      stdout: true,
-      stderr: true,
       resourceLimits: this.options.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb } : undefined,
     });
-    const w: PoolWorker = { worker, busy: null, jobId: null, retiring: false, cleanup: null };
+    const w: PoolWorker = { worker, busy: null, jobId: null, retiring: false, cleanup: null, jobEnded: null, ready: false };
     this.workers.add(w);
     worker.unref();
-    forwardStream(worker.stdout, "info", () => w.busy?.handlers.onLog);
-    forwardStream(worker.stderr, "error", () => w.busy?.handlers.onLog);
     worker.on("message", (message: WorkerToMain) => this.onMessage(w, message));
     worker.on("error", (error) => this.onCrash(w, error, null));
     worker.on("exit", (code) => this.onCrash(w, null, code));
@@ -229,13 +243,14 @@ export class WorkerPool {
     const jobId = this.nextJobId++;
     w.busy = queued;
     w.jobId = jobId;
+    w.jobEnded = new AbortController();
     const { signal, timeoutMs } = queued.limits;
     const block = queued.handlers.block;
     const onAbort = (): void => this.kill(w, cancelledError(block));
     signal?.addEventListener("abort", onAbort, { once: true });
     const timer =
       timeoutMs && timeoutMs > 0
-        ? setTimeout(() => this.kill(w, new OperationalError("timeout", `block ${block} timed out after ${formatDuration(timeoutMs)}`, { block })), timeoutMs)
+        ? setTimeout(() => this.kill(w, new OperationalError("timeout", `block ${block} timed out after ${formatDuration(Math.round(timeoutMs))}`, { block })), timeoutMs)
         : null;
     w.cleanup = () => {
       signal?.removeEventListener("abort", onAbort);
@@ -262,7 +277,7 @@ export class WorkerPool {
     this.workers.delete(w);
     this.replaced++;
     void w.worker.terminate();
-    if (!this.closed) {
+    if (!this.closed && this.startupFailures < MAX_STARTUP_FAILURES) {
       this.spawn();
       this.dispatch();
     }
@@ -271,6 +286,8 @@ export class WorkerPool {
   private finish(w: PoolWorker, settle: (job: QueuedJob) => void): void {
     const job = w.busy;
     w.cleanup?.();
+    w.jobEnded?.abort();
+    w.jobEnded = null;
     w.busy = null;
     w.jobId = null;
     w.worker.unref();
@@ -278,6 +295,11 @@ export class WorkerPool {
   }
 
   private onMessage(w: PoolWorker, message: WorkerToMain): void {
+    if (message.type === "ready") {
+      w.ready = true;
+      this.startupFailures = 0;
+      return;
+    }
     const job = w.busy;
     if (job === null || message.jobId !== w.jobId) return; // late message from a finished or killed job
     switch (message.type) {
@@ -311,11 +333,11 @@ export class WorkerPool {
       reply({ type: "sql-result", requestId, ok: false, error: { name: "Error", message: "ctx.sql is not available here" } });
       return;
     }
-    onSql(query, params).then(
+    const jobEnded = w.jobEnded?.signal ?? AbortSignal.abort();
+    onSql(query, params, jobEnded).then(
       (path) => reply({ type: "sql-result", requestId, ok: true, path }),
       (error: unknown) => {
-        const serialized: SerializedError =
-          error instanceof Error ? { name: error.name, message: error.message, code: stringCode(error) } : { name: "Error", message: String(error) };
+        const serialized: SerializedError = { name: "Error", message: errorMessage(error), code: stringCode(error) };
         reply({ type: "sql-result", requestId, ok: false, error: serialized });
       },
     );
@@ -323,6 +345,18 @@ export class WorkerPool {
 
   private onCrash(w: PoolWorker, error: Error | null, exitCode: number | null): void {
     if (w.retiring || !this.workers.has(w)) return;
+    if (!w.ready) {
+      // The worker entry itself failed (e.g. a package it needs is missing): not the block's fault, and
+      // respawning forever would only spin. Give up after a few tries; the next run() tries again.
+      this.startupFailures++;
+      const failure = new UnexpectedError("worker_start_failed", `a block worker failed to start: ${error ? errorMessage(error) : `exit code ${exitCode ?? "?"}`}`, {}, { cause: error });
+      this.finish(w, (job) => job.reject(failure));
+      if (this.startupFailures >= MAX_STARTUP_FAILURES) {
+        for (const queued of this.queue.splice(0)) queued.reject(failure);
+      }
+      this.retire(w);
+      return;
+    }
     const block = w.busy?.handlers.block ?? "(idle worker)";
     const crash = crashError(block, error, exitCode, w.busy?.handlers.blockFile);
     this.finish(w, (job) => job.reject(crash));
@@ -330,7 +364,8 @@ export class WorkerPool {
   }
 }
 
-function stringCode(error: Error): string | undefined {
+function stringCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
   const code: unknown = Reflect.get(error, "code");
   return typeof code === "string" ? code : undefined;
 }
@@ -349,21 +384,4 @@ function crashError(block: string, error: Error | null, exitCode: number | null,
     return rebuildError({ name: error.name, message: error.message, stack: error.stack, code: stringCode(error) }, block, blockFile);
   }
   return new UserError("worker_exited", `block ${block} ended its worker thread (exit code ${exitCode ?? "?"}), e.g. by calling process.exit()`, { block });
-}
-
-/** Forwards a worker's raw stdout/stderr (process.stdout.write in block code) as log lines of the job running on it. */
-function forwardStream(stream: NodeJS.ReadableStream | null, level: LogLine["level"], target: () => ((line: LogLine) => void) | undefined): void {
-  if (stream === null) return;
-  let buffered = "";
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => {
-    buffered += chunk;
-    let newline = buffered.indexOf("\n");
-    while (newline >= 0) {
-      const message = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      target()?.({ at: new Date().toISOString(), level, message });
-      newline = buffered.indexOf("\n");
-    }
-  });
 }

@@ -7,6 +7,7 @@ import type { ErrorKind } from "../core/errors";
 import type { OutputFormat } from "../store/output-types";
 import type { LogLine, Progress } from "../executors/types";
 import type { SqlParam } from "../sdk";
+import type { Profiles } from "../io/profiles";
 
 /** An upstream as the worker reads it: shared IPC bytes when in memory, else the persisted file. */
 export interface WorkerInput {
@@ -31,6 +32,8 @@ export interface RunBlockJob {
   dataInterval: { start: string; end: string };
   variables: Variables;
   inputs: WorkerInput[];
+  /** What `ctx.io` is built from in the worker: the `sluice.yaml` profiles (plain JSON) and folders. */
+  io: { profiles: Profiles; dataDir: string; projectDir: string };
 }
 
 /** Decode a Parquet file into Arrow IPC off the main thread (DuckDB → Arrow for callers without a block worker). */
@@ -69,6 +72,7 @@ export type MainToWorker =
   | { type: "abort"; jobId: number };
 
 export type WorkerToMain =
+  | { type: "ready" }
   | { type: "log"; jobId: number; line: LogLine }
   | { type: "progress"; jobId: number; progress: Progress }
   | { type: "sql"; jobId: number; requestId: number; query: string; params: SqlParam[] }

@@ -123,7 +123,7 @@ describe("TypeScript blocks", () => {
     const loaded = await runBlock(load);
     expect(loaded.output?.summary.rows).toBe(6);
     expect(loaded.output?.ref.format).toBe("arrow");
-    expect(loaded.ipc?.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Object.prototype.toString.call(loaded.ipc?.buffer)).toBe("[object SharedArrayBuffer]");
     expect(load.logs.map((l) => [l.level, l.message])).toEqual(
       expect.arrayContaining([
         ["info", "loading trips for 2020-10-01T00:00:00.000Z"],
@@ -192,6 +192,7 @@ describe("TypeScript blocks", () => {
       expect.arrayContaining([
         ["warn", "careful: { x: 1 }"],
         ["error", "bad thing 42"],
+        ["info", "raw stdout line"],
       ]),
     );
   });
@@ -311,7 +312,7 @@ describe("SQL blocks", () => {
       ["vendor_id", "Int32", 1],
       ["pickup", "Timestamp<MICROSECOND>", 1],
       ["store_and_fwd_flag", "Utf8", 1],
-      ["passenger_count", "Int64", 1],
+      ["passenger_count", "Int64", 0],
       ["trip_distance", "Float64", 1],
       ["pickup_date", "Date32<DAY>", 1],
       ["is_cash", "Bool", 1],
@@ -392,6 +393,28 @@ describe("SQL blocks", () => {
     const cancelled = await expectError(running);
     expect(cancelled).toBeInstanceOf(UserError);
     expect(cancelled instanceof UserError && cancelled.code).toBe("cancelled");
+  });
+
+  test("upstreams from an earlier run: a persisted Parquet output becomes a view, a persisted Arrow output is loaded", async () => {
+    const earlier = newRunId();
+    const loaded = await runBlock(makeRequest(earlier, LOADER));
+    const clean = await runBlock(makeRequest(earlier, spec("clean_trips", "transformer", "sql", ["load_trips"]), { inputs: [inputOf("load_trips", loaded)], variables: { min_distance: 1 } }));
+    await executor.endRun(earlier);
+    if (loaded.output === null || clean.output === null) throw new Error("no output");
+
+    const later = newRunId();
+    const sorted = await runBlock(makeRequest(later, spec("trips_by_pickup", "transformer", "sql", ["clean_trips"]), { inputs: [{ name: "clean_trips", output: clean.output }] }));
+    expect(sorted.output?.summary.rows).toBe(4);
+    const greet = await runBlock(
+      makeRequest(later, spec("greet", "transformer", "sql", ["load_trips"]), { inputs: [{ name: "load_trips", output: loaded.output }], variables: { name: "n", limit: 1 } }),
+    );
+    expect(greet.output?.summary.columns.find((c) => c.name === "upstream_rows")).toMatchObject({ min: 6, max: 6 });
+    const kinds = await executor.queryRun(later, "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN ('clean_trips', 'load_trips') ORDER BY 1");
+    expect(kinds.toArray().map((row) => [row.table_name, row.table_type])).toEqual([
+      ["clean_trips", "VIEW"],
+      ["load_trips", "BASE TABLE"],
+    ]);
+    await executor.endRun(later);
   });
 
   test("endRun closes the run database and removes its temp folder", async () => {

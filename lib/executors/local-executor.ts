@@ -15,9 +15,10 @@ import { WorkerPool } from "../blocks/worker-pool";
 import { duckdbToArrow } from "../blocks/duckdb-to-arrow";
 import type { BlockRunRequest, BlockRunResult, RunScopedExecutor } from "./types";
 import type { Table } from "apache-arrow";
+import type { Profiles } from "../io/profiles";
 
 export interface LocalExecutorOptions {
-  /** Project root (holds sluice.yaml and pipelines/). */
+  /** Project root (holds sluice.yaml and pipelines/). Requests carry their own; this one is where `ctx.io` will read sluice.yaml. */
   projectDir: string;
   /** Compiled blocks, the compiled worker entry, run databases' spill files, ctx.sql hand-off files. */
   cacheDir: string;
@@ -29,8 +30,15 @@ export interface LocalExecutorOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Replace a worker once its parquet-wasm memory or heap passed this many bytes (default 1 GiB). */
   recycleWorkerAboveBytes?: number;
+  /** V8 old-generation cap per worker, in MB: a block above it fails with `out_of_memory` (default: Node's). */
+  workerMaxHeapMb?: number;
+  /** Connection profiles of `sluice.yaml`, from which every TS block's `ctx.io` is built. */
+  profiles?: Profiles;
+  /** The data directory (`.sluice/`): `ctx.io.duckdb()` keeps its warehouse file here. */
+  dataDir?: string;
 }
 
+/** Runs one block per `execute()`: TypeScript on the worker pool, SQL in the run's DuckDB database. */
 export class LocalExecutor implements RunScopedExecutor {
   private poolStart: Promise<WorkerPool> | null = null;
   private readonly databases: RunDatabases;
@@ -40,13 +48,17 @@ export class LocalExecutor implements RunScopedExecutor {
     this.databases = new RunDatabases(join(options.cacheDir, "duckdb"));
   }
 
-  /** The worker pool, started on first call. */
+  /** The worker pool, started on first call (and retried on the next call if starting failed). */
   pool(): Promise<WorkerPool> {
     this.poolStart ??= WorkerPool.start({
       size: this.options.poolSize ?? availableParallelism(),
       cacheDir: this.options.cacheDir,
       env: this.options.env,
       recycleAboveBytes: this.options.recycleWorkerAboveBytes,
+      maxOldGenerationSizeMb: this.options.workerMaxHeapMb,
+    }).catch((error: unknown) => {
+      this.poolStart = null;
+      throw error;
     });
     return this.poolStart;
   }
@@ -58,7 +70,16 @@ export class LocalExecutor implements RunScopedExecutor {
     const language: BlockLanguage = request.block.language;
     switch (language) {
       case "ts":
-        return runTsBlock(effective, { pool: await this.pool(), databases: this.databases, cacheDir: this.options.cacheDir });
+        return runTsBlock(effective, {
+          pool: await this.pool(),
+          databases: this.databases,
+          cacheDir: this.options.cacheDir,
+          io: {
+            profiles: this.options.profiles ?? { file: null, connections: {} },
+            dataDir: this.options.dataDir ?? join(this.options.projectDir, ".sluice"),
+            projectDir: this.options.projectDir,
+          },
+        });
       case "sql":
         return runSqlBlock(effective, { databases: this.databases });
     }
@@ -86,6 +107,7 @@ export class LocalExecutor implements RunScopedExecutor {
   async close(): Promise<void> {
     this.closed = true;
     await this.databases.closeAll();
-    if (this.poolStart !== null) await (await this.poolStart).close();
+    const pool = await this.poolStart?.catch(() => null);
+    await pool?.close();
   }
 }

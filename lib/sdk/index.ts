@@ -5,6 +5,7 @@
  */
 import type { Table } from "apache-arrow";
 import type { VariableValue } from "../core/model";
+import type { SluiceIo } from "./io-types";
 
 export type { VariableValue };
 
@@ -38,7 +39,7 @@ export type SqlParam = string | number | boolean | bigint | Date | null;
  * now: connectors extend this interface by declaration merging as they are added.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface BlockIO {}
+export interface BlockIO extends SluiceIo {}
 
 /** Everything a block receives besides its input table. */
 export interface BlockContext {
@@ -62,7 +63,8 @@ export interface BlockContext {
   progress(progress: BlockProgress): void;
   /**
    * Runs DuckDB SQL in the run's database, where every upstream is a table of its block name; `params`
-   * bind to `$1…$n`. Returns the result as an Arrow table.
+   * bind to `$1…$n`. A query returns its result as an Arrow table; a statement without rows (COPY … TO,
+   * CREATE, INSERT) runs as is and returns one row, `rows_changed`.
    */
   sql(query: string, params?: readonly SqlParam[]): Promise<Table>;
   readonly io: BlockIO;

@@ -33,6 +33,11 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   return parsed.data;
 }
 
+/** The whole environment, for `{{ env_var('X') }}` in sluice.yaml profiles. */
+export function rawEnv(): Readonly<Record<string, string | undefined>> {
+  return process.env;
+}
+
 /** Reads one variable for block code (`ctx.env(name)`); kept here so that env access stays in one file. */
 export function envVar(name: string): string | undefined {
   return process.env[name];

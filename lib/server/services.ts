@@ -13,7 +13,8 @@ import { recoverOrphanedRuns } from "../scheduler/recovery";
 import { Scheduler } from "../scheduler/scheduler";
 import { OutputStore } from "../store/output-store";
 import { PipelineFiles } from "../store/pipeline-files";
-import { readEnv, type Env } from "./env";
+import { loadProfiles } from "../io/profiles";
+import { rawEnv, readEnv, type Env } from "./env";
 
 /** Everything a Sluice process needs, wired once (the composition root). */
 export interface Services {
@@ -49,6 +50,7 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
   const dataDir = path.resolve(projectDir, options.dataDir ?? env.SLUICE_HOME ?? ".sluice");
   const poolSize = options.poolSize ?? env.SLUICE_POOL_SIZE ?? Math.max(2, os.availableParallelism());
   const files = new PipelineFiles(path.join(projectDir, "pipelines"));
+  const profiles = await loadProfiles(projectDir, rawEnv());
   const runs = await createRunStore(env, path.join(dataDir, "sluice.db"));
   const outputs = new OutputStore(dataDir);
   const logs = new LogStore(dataDir);
@@ -69,6 +71,8 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
           cacheDir: path.join(dataDir, "cache"),
           poolSize,
           defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
+          profiles,
+          dataDir,
         });
   const runner = new Runner({
     projectDir,

@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import {
-  DateDay,
   Float64,
   Int64,
   Table,

@@ -4,9 +4,9 @@
  * existing table. Variables: `table` (`schema.table` allowed), `mode`.
  */
 import type { Table } from "apache-arrow";
-import type { IoBlockContext } from "@/lib/sdk/io-types";
+import type { BlockContext } from "@sluice/sdk";
 
-export default async function save(input: Table, ctx: IoBlockContext): Promise<void> {
+export default async function save(input: Table, ctx: BlockContext): Promise<void> {
   const target = String(ctx.variables.table ?? "green_trips");
   const mode = ctx.variables.mode === "append" || ctx.variables.mode === "fail" ? ctx.variables.mode : "replace";
   const result = await ctx.io.duckdb().write(input, target, { mode });

@@ -4,9 +4,9 @@
  * Variables: `table`, `since` (optional).
  */
 import type { Table } from "apache-arrow";
-import type { IoBlockContext } from "@/lib/sdk/io-types";
+import type { BlockContext } from "@sluice/sdk";
 
-export default async function load(ctx: IoBlockContext): Promise<Table> {
+export default async function load(ctx: BlockContext): Promise<Table> {
   const table = String(ctx.variables.table ?? "green_trips").replace(/"/g, '""');
   return ctx.io.duckdb().read({ sql: `SELECT * FROM "${table}"` });
 }

@@ -5,7 +5,7 @@
  * Variables: `url` (or `base_url` + `year` + `month`).
  */
 import type { Table } from "apache-arrow";
-import type { IoBlockContext } from "@/lib/sdk/io-types";
+import type { BlockContext } from "@sluice/sdk";
 
 /** Column name → DuckDB type, in file order. Delete the map to let DuckDB detect types. */
 const COLUMNS: Record<string, string> = {
@@ -31,7 +31,7 @@ const COLUMNS: Record<string, string> = {
   congestion_surcharge: "DOUBLE",
 };
 
-export default async function load(ctx: IoBlockContext): Promise<Table> {
+export default async function load(ctx: BlockContext): Promise<Table> {
   const base = String(ctx.variables.base_url ?? "https://github.com/DataTalksClub/nyc-tlc-data/releases/download/green");
   const year = Number(ctx.variables.year ?? 2020);
   const month = String(ctx.variables.month ?? 10).padStart(2, "0");

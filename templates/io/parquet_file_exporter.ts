@@ -4,9 +4,9 @@
  * Variables: `path`, `partition_by` (a column name; empty for one file per write), `mode`.
  */
 import type { Table } from "apache-arrow";
-import type { IoBlockContext } from "@/lib/sdk/io-types";
+import type { BlockContext } from "@sluice/sdk";
 
-export default async function save(input: Table, ctx: IoBlockContext): Promise<void> {
+export default async function save(input: Table, ctx: BlockContext): Promise<void> {
   const path = String(ctx.variables.path ?? "lake/green_trips");
   const partition = String(ctx.variables.partition_by ?? "");
   const mode = ctx.variables.mode === "append" || ctx.variables.mode === "fail" ? ctx.variables.mode : "replace";

@@ -4,9 +4,9 @@
  * Variables: `path`.
  */
 import type { Table } from "apache-arrow";
-import type { IoBlockContext } from "@/lib/sdk/io-types";
+import type { BlockContext } from "@sluice/sdk";
 
-export default async function load(ctx: IoBlockContext): Promise<Table> {
+export default async function load(ctx: BlockContext): Promise<Table> {
   const path = String(ctx.variables.path ?? "lake/green_trips");
   const table = await ctx.io.files.read(path);
   ctx.log.info(`read ${table.numRows} rows from ${path}`);

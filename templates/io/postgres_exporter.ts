@@ -6,9 +6,9 @@
  * Variables: `schema`, `table`, `mode`.
  */
 import type { Table } from "apache-arrow";
-import type { IoBlockContext } from "@/lib/sdk/io-types";
+import type { BlockContext } from "@sluice/sdk";
 
-export default async function save(input: Table, ctx: IoBlockContext): Promise<void> {
+export default async function save(input: Table, ctx: BlockContext): Promise<void> {
   const schema = String(ctx.variables.schema ?? "public");
   const table = String(ctx.variables.table ?? "green_trips");
   const mode = ctx.variables.mode === "append" || ctx.variables.mode === "fail" ? ctx.variables.mode : "replace";

@@ -5,9 +5,9 @@
  * Variables: `table`, `since`.
  */
 import type { Table } from "apache-arrow";
-import type { IoBlockContext } from "@/lib/sdk/io-types";
+import type { BlockContext } from "@sluice/sdk";
 
-export default async function load(ctx: IoBlockContext): Promise<Table> {
+export default async function load(ctx: BlockContext): Promise<Table> {
   const table = String(ctx.variables.table ?? "green_trips").replace(/"/g, '""');
   const since = String(ctx.variables.since ?? "2020-10-01");
   return ctx.io.postgres().read({ sql: `SELECT * FROM "${table}" WHERE lpep_pickup_datetime >= $1::timestamp`, params: [since] });
