@@ -3,9 +3,6 @@
  * create a schedule trigger and an API trigger from the triggers page, see the cron in words and the next
  * runs, fire the API trigger with its token (401 without it), and follow the run to success on the runs
  * pages. Screenshots: test-results/screenshots/triggers-*.png.
- *
- * The server runs the production build when it already contains these pages, else Next's dev mode (which
- * compiles on demand), so the test does not depend on who ran `next build` last.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -20,17 +17,7 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `triggers-${name}.png`), fullPage: true });
 }
 
-/** Whether the last `next build` has the triggers and runs pages. */
-function buildHasPages(): boolean {
-  try {
-    const manifest = fs.readFileSync(path.join(REPO_ROOT, ".next", "app-path-routes-manifest.json"), "utf8");
-    return manifest.includes("/pipelines/[p]/triggers") && manifest.includes("/runs/[id]") && manifest.includes("/api/triggers/[id]/runs");
-  } catch {
-    return false;
-  }
-}
-
-/** Stops the server; dev mode can linger on SIGTERM, so it is killed after a grace period. */
+/** Stops the server; one that lingers after SIGTERM is killed after a grace period. */
 async function stopServer(server: StartedServer): Promise<void> {
   if (server.process.exitCode !== null || server.process.signalCode !== null) return;
   const exited = new Promise((resolve) => server.process.once("exit", resolve));
@@ -53,7 +40,7 @@ describe("triggers and runs pages (real server, real Chromium)", () => {
     fs.cpSync(path.join(REPO_ROOT, "pipelines", "hello"), path.join(projectDir, "pipelines", "hello"), { recursive: true });
     fs.rmSync(path.join(projectDir, "pipelines", "hello", "triggers.yaml"), { force: true });
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    server = await startSluice(projectDir, buildHasPages() ? [] : ["--dev"]);
+    server = await startSluice(projectDir);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   }, 300_000);
