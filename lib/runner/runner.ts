@@ -5,43 +5,14 @@ import { retryDelayMs } from "../core/retry";
 import { isTerminalRunState, type BlockRunState, type RunState } from "../core/run-model";
 import { blockFailEvent, deriveRunState, transitionBlockRun, transitionRun, type BlockRunEvent, type RunEvent as RunStateEvent } from "../core/run-state";
 import type { BlockInput, BlockRunResult, RunScopedExecutor } from "../executors/types";
-import type { BlockAttempt } from "../store/metadata/run-store";
+import type { RunStore } from "../store/metadata/run-store";
 import type { OutputRecord, OutputWriter } from "../store/output-types";
 import { toBlockError } from "./block-error";
 import { RunEventBus, type BlockError, type RunEvent } from "./events";
+import { abortableSleep } from "./sleep";
 
 /** The slice of the metadata store the runner writes. */
-export interface RunnerStore {
-  createRun(input: {
-    id?: string;
-    pipeline: string;
-    trigger: RunTrigger;
-    triggerId?: string | null;
-    logicalDate: string;
-    variables: Variables;
-    mode: RunMode;
-    block: string | null;
-    blocks: string[];
-  }): Promise<{ id: string }>;
-  updateRunState(id: string, state: RunState, patch: { at: string; error?: string | null }): Promise<unknown>;
-  updateBlockRun(
-    runId: string,
-    block: string,
-    patch: {
-      state: BlockRunState;
-      attempt?: number;
-      queuedAt?: string | null;
-      startedAt?: string | null;
-      endedAt?: string | null;
-      error?: BlockError | null;
-      output?: OutputRecord | null;
-      rows?: number | null;
-      durationMs?: number | null;
-    },
-  ): Promise<unknown>;
-  recordAttempt(attempt: BlockAttempt): Promise<void>;
-  latestSuccessfulOutput(pipeline: string, block: string): Promise<OutputRecord | null>;
-}
+export type RunnerStore = Pick<RunStore, "createRun" | "updateRunState" | "updateBlockRun" | "recordAttempt" | "latestSuccessfulOutput">;
 
 /** Where the runner finds pipelines. */
 export interface PipelineSource {
@@ -113,17 +84,6 @@ interface BlockSlot {
   controller?: AbortController;
 }
 
-const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 /**
  * Executes pipeline runs: plans what to run, hands ready blocks to the executor (independent blocks in parallel,
@@ -138,7 +98,7 @@ export class Runner {
 
   constructor(private readonly options: RunnerOptions) {
     this.now = options.now ?? (() => new Date());
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? abortableSleep;
   }
 
   /**

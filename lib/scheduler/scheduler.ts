@@ -23,6 +23,7 @@ import type { ScheduleTrigger, Trigger } from "../core/triggers-schema";
 import type { TriggerStore } from "../store/metadata/trigger-store";
 import type { TriggerSource } from "../store/trigger-files";
 import { Backfills } from "./backfills";
+import { abortableSleep } from "../runner/sleep";
 
 /** What the scheduler asks the runner to start; structurally a `StartRunRequest`. */
 export interface ScheduledRunRequest {
@@ -93,17 +94,6 @@ interface Entry {
   firstSeenMs: number;
 }
 
-const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 /** What makes two trigger definitions schedule the same slots (a change forgets cached due times). */
 export function triggerFingerprint(trigger: Trigger): string {
@@ -135,7 +125,7 @@ export class Scheduler {
 
   constructor(private readonly options: SchedulerOptions) {
     this.now = options.now ?? (() => Date.now());
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? abortableSleep;
     this.backfills = new Backfills({
       store: options.store,
       startRun: options.startRun,
