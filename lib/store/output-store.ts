@@ -196,7 +196,9 @@ export class OutputStore implements OutputWriter {
   }
 
   private async writeSidecar(runId: string, block: string, sidecar: Sidecar): Promise<void> {
-    await writeFileAtomic(this.sidecarPath(runId, block), JSON.stringify(sidecar));
+    // Atomic like the data file, and fsynced only when the data is: outputs can be recomputed, and an fsync per
+    // block run was most of the orchestration overhead of small blocks.
+    await writeDataAtomic(this.sidecarPath(runId, block), Buffer.from(JSON.stringify(sidecar)), this.fsyncData);
   }
 
   /** Removes the other format's file when a block changed language between runs of the same run id. */
