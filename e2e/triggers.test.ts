@@ -160,5 +160,11 @@ describe("triggers and runs pages (real server, real Chromium)", () => {
     expect(await page.getByTestId("run-started").innerText()).toMatch(/Run of nightly started/);
     await page.goto(`${server.url}/runs?trigger=backfill`);
     expect(await page.getByTestId("run-row").count()).toBe(Number(done?.[2]));
+    // The logical-date filter: the backfilled dates are inside November 2026, none in 1999.
+    await page.goto(`${server.url}/runs?trigger=backfill&from=2026-11-01&to=2026-11-30`);
+    expect(await page.getByTestId("run-row").count()).toBe(Number(done?.[2]));
+    await page.goto(`${server.url}/runs?trigger=backfill&from=1999-01-01&to=1999-12-31`);
+    await page.getByTestId("runs-table").waitFor();
+    expect(await page.getByTestId("run-row").count()).toBe(0);
   });
 });

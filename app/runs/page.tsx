@@ -8,10 +8,16 @@ type Search = Promise<Record<string, string | string[] | undefined>>;
 
 const one = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value) || undefined;
 
-/** Run history with filters (?state=&pipeline=&trigger=). */
+/** Run history with filters (?state=&pipeline=&trigger=&from=&to=). */
 export default async function RunsPage({ searchParams }: { searchParams: Search }) {
   const search = await searchParams;
-  const filter: HistoryFilter = { state: one(search.state), pipeline: one(search.pipeline), trigger: one(search.trigger) };
+  const filter: HistoryFilter = {
+    state: one(search.state),
+    pipeline: one(search.pipeline),
+    trigger: one(search.trigger),
+    from: one(search.from),
+    to: one(search.to),
+  };
   let runs: RunRow[] = [];
   let error: string | null = null;
   try {

@@ -15,7 +15,7 @@ function duration(run: RunRow): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** Run history with filters (state, pipeline, trigger): a plain GET form, so filters live in the URL. */
+/** Run history with filters (state, pipeline, trigger, logical date): a plain GET form, so filters live in the URL. */
 export function RunsList({ runs, filter, pipelines, error }: { runs: RunRow[]; filter: HistoryFilter; pipelines: string[]; error: string | null }) {
   const active = runs.some((r) => r.state === "queued" || r.state === "running");
   return (
@@ -51,6 +51,14 @@ export function RunsList({ runs, filter, pipelines, error }: { runs: RunRow[]; f
         <div className={styles.field}>
           <label htmlFor="filter-trigger">Trigger (kind or name)</label>
           <input id="filter-trigger" name="trigger" className={styles.input} defaultValue={filter.trigger ?? ""} placeholder="api, schedule, nightly…" />
+        </div>
+        <div className={styles.field}>
+          <label htmlFor="filter-from">Logical date from</label>
+          <input id="filter-from" name="from" type="date" className={styles.input} defaultValue={filter.from ?? ""} />
+        </div>
+        <div className={styles.field}>
+          <label htmlFor="filter-to">to</label>
+          <input id="filter-to" name="to" type="date" className={styles.input} defaultValue={filter.to ?? ""} />
         </div>
         <button type="submit" className={styles.button}>
           Filter

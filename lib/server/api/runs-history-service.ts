@@ -26,6 +26,10 @@ export interface HistoryFilter {
   state?: string;
   pipeline?: string;
   trigger?: string;
+  /** Logical dates from this day (YYYY-MM-DD, UTC) … */
+  from?: string;
+  /** … to this day, inclusive. */
+  to?: string;
 }
 
 const filterSchema = z.object({
@@ -33,17 +37,29 @@ const filterSchema = z.object({
   pipeline: nameSchema.optional(),
   /** A trigger kind (manual, schedule, api, backfill) or a trigger id. */
   trigger: z.string().regex(/^[a-z0-9_]+$/).optional(),
+  from: z.iso.date().optional(),
+  to: z.iso.date().optional(),
 });
 
 const KINDS = new Set(["manual", "schedule", "api", "backfill"]);
 
-/** Newest first; `trigger` matches a kind or a trigger's name. @throws ApiError 400 for bad filters. */
+/**
+ * Newest first; `trigger` matches a kind or a trigger's name; `from`/`to` bound the logical date (whole UTC
+ * days). @throws ApiError 400 for bad filters.
+ */
 export async function runHistory(filter: HistoryFilter, limit = 200): Promise<RunRow[]> {
   const clean = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined && v !== ""));
   const query = parseWith(filterSchema, clean, "filter");
-  const runs = await getServices().runs.listRuns({ pipeline: query.pipeline, state: query.state, limit: query.trigger ? 1000 : limit });
+  const filtersInMemory = query.trigger !== undefined || query.from !== undefined || query.to !== undefined;
+  const runs = await getServices().runs.listRuns({ pipeline: query.pipeline, state: query.state, limit: filtersInMemory ? 1000 : limit });
   const trigger = query.trigger;
-  const matching = trigger === undefined ? runs : runs.filter((r) => (KINDS.has(trigger) ? r.trigger === trigger : r.triggerId === trigger));
+  const from = query.from ? Date.parse(`${query.from}T00:00:00Z`) : -Infinity;
+  const to = query.to ? Date.parse(`${query.to}T00:00:00Z`) + 86_400_000 : Infinity;
+  const matching = runs.filter((r) => {
+    if (trigger !== undefined && (KINDS.has(trigger) ? r.trigger !== trigger : r.triggerId !== trigger)) return false;
+    const logical = Date.parse(r.logicalDate);
+    return logical >= from && logical < to;
+  });
   return matching.slice(0, limit).map((r) => ({
     id: r.id,
     pipeline: r.pipeline,
