@@ -69,6 +69,10 @@ describe("triggers and runs pages (real server, real Chromium)", () => {
     // Shown in the trigger's zone: 06:30 local, whatever the UTC offset of the day.
     for (const t of times) expect(t).toMatch(/06:30:00 (EST|EDT|GMT-5|GMT-4)/);
     expect(times.every((t) => !/Sat|Sun/.test(t))).toBe(true);
+    await page.locator("#trigger-max-active").fill("1");
+    await page.locator("#trigger-on-max").selectOption("skip");
+    await page.locator("#trigger-timeout").fill("2h");
+    await page.locator("#trigger-variables").fill('{"rows": 20}');
     await shot(page, "01-schedule-form");
     await page.getByRole("button", { name: "Create trigger" }).click();
     const row = page.getByTestId("trigger-row-nightly");
@@ -77,6 +81,10 @@ describe("triggers and runs pages (real server, real Chromium)", () => {
     expect(await row.innerText()).toMatch(/At 06:30, Monday through Friday/);
     const file = fs.readFileSync(path.join(projectDir, "pipelines", "hello", "triggers.yaml"), "utf8");
     expect(file).toMatch(/name: nightly[\s\S]*schedule: 30 6 \* \* 1-5[\s\S]*timezone: America\/New_York/);
+    expect(file).toMatch(/max_active_runs: 1/);
+    expect(file).toMatch(/on_max_active: skip/);
+    expect(file).toMatch(/run_timeout: 2h/);
+    expect(file).toMatch(/rows: 20/);
 
     await row.getByRole("button", { name: "Disable" }).click();
     await row.getByTestId("trigger-state").filter({ hasText: "disabled" }).waitFor();

@@ -21,11 +21,32 @@ interface Draft {
   timezone: string;
   startDate: string;
   enabled: boolean;
+  endDate: string;
+  missedRunPolicy: "none" | "latest" | "all";
+  maxActiveRuns: string;
+  onMaxActive: "skip" | "wait";
+  runTimeout: string;
+  /** Variable overrides as JSON text, e.g. {"months": [10]}. */
+  variables: string;
 }
+
+const RUN_SETTINGS_DEFAULTS = { endDate: "", missedRunPolicy: "latest", maxActiveRuns: "", onMaxActive: "wait", runTimeout: "", variables: "" } as const;
 
 function draftOf(trigger: TriggerJson | null): Draft {
   if (!trigger) {
-    return { name: "", type: "schedule", description: "", mode: "cron", cron: "0 3 * * *", preset: "@daily", interval: "15m", timezone: "UTC", startDate: "", enabled: true };
+    return {
+      name: "",
+      type: "schedule",
+      description: "",
+      mode: "cron",
+      cron: "0 3 * * *",
+      preset: "@daily",
+      interval: "15m",
+      timezone: "UTC",
+      startDate: "",
+      enabled: true,
+      ...RUN_SETTINGS_DEFAULTS,
+    };
   }
   const cron = trigger.schedule ?? "";
   const mode: ScheduleMode = trigger.interval !== null ? "interval" : cron.startsWith("@") ? "preset" : "cron";
@@ -40,6 +61,12 @@ function draftOf(trigger: TriggerJson | null): Draft {
     timezone: trigger.timezone ?? "UTC",
     startDate: trigger.start_date ?? "",
     enabled: trigger.enabled,
+    endDate: trigger.end_date ?? "",
+    missedRunPolicy: trigger.missed_run_policy === "none" || trigger.missed_run_policy === "all" ? trigger.missed_run_policy : "latest",
+    maxActiveRuns: trigger.max_active_runs === null ? "" : String(trigger.max_active_runs),
+    onMaxActive: trigger.on_max_active === "skip" ? "skip" : "wait",
+    runTimeout: trigger.run_timeout ?? "",
+    variables: Object.keys(trigger.variables).length > 0 ? JSON.stringify(trigger.variables) : "",
   };
 }
 
@@ -68,6 +95,24 @@ function scheduleFields(draft: Draft): Record<string, string> {
   fields.timezone = draft.timezone;
   if (draft.startDate.trim()) fields.start_date = draft.startDate.trim();
   return fields;
+}
+
+/** The run settings of the form in triggers.yaml keys (defaults left out), or a message when the variables are not JSON. */
+function runSettingsOf(draft: Draft): Record<string, unknown> | string {
+  const settings: Record<string, unknown> = {};
+  if (draft.endDate.trim()) settings.end_date = draft.endDate.trim();
+  if (draft.missedRunPolicy !== "latest") settings.missed_run_policy = draft.missedRunPolicy;
+  if (draft.maxActiveRuns.trim()) settings.max_active_runs = Number(draft.maxActiveRuns);
+  if (draft.onMaxActive !== "wait") settings.on_max_active = draft.onMaxActive;
+  if (draft.runTimeout.trim()) settings.run_timeout = draft.runTimeout.trim();
+  if (draft.variables.trim()) {
+    try {
+      settings.variables = JSON.parse(draft.variables);
+    } catch (error) {
+      return `variables: not JSON (${error instanceof Error ? error.message : String(error)}); write e.g. {"months": [10, 11]}`;
+    }
+  }
+  return settings;
 }
 
 function previewQueryOf(fields: Record<string, string>): string {
@@ -127,7 +172,7 @@ export function TriggerForm({ pipeline, editing, onSaved, onCancel }: Props) {
   }, [previewQuery, previewId, pipeline]);
 
   const errorsFor = (field: string) => [...saveErrors, ...(draft.type === "schedule" ? previewErrors : [])].filter((e) => e.field === field);
-  const otherErrors = saveErrors.filter((e) => e.field === null || !["name", "schedule", "interval", "timezone", "start_date"].includes(e.field));
+  const otherErrors = saveErrors.filter((e) => e.field === null || !["name", "schedule", "interval", "timezone", "start_date", "end_date", "max_active_runs", "run_timeout", "variables"].includes(e.field));
 
   async function save() {
     setSaving(true);
@@ -136,7 +181,18 @@ export function TriggerForm({ pipeline, editing, onSaved, onCancel }: Props) {
     Object.assign(body, { name: draft.name.trim(), type: draft.type, enabled: draft.enabled, ...(fields ?? {}) });
     if (draft.description.trim()) body.description = draft.description.trim();
     else delete body.description;
-    if (draft.type === "api") delete body.missed_run_policy;
+    const settings = runSettingsOf(draft);
+    if (typeof settings === "string") {
+      setSaving(false);
+      setSaveErrors([{ field: "variables", code: "invalid_value", message: settings }]);
+      return;
+    }
+    for (const key of ["end_date", "missed_run_policy", "max_active_runs", "on_max_active", "run_timeout", "variables"]) delete body[key];
+    Object.assign(body, settings);
+    if (draft.type === "api") {
+      delete body.missed_run_policy;
+      delete body.end_date;
+    }
     const result = editing
       ? await apiCall<{ trigger: TriggerJson }>(`/api/pipelines/${seg(pipeline)}/triggers/${seg(editing.name)}`, { method: "PUT", body })
       : await apiCall<{ trigger: TriggerJson }>(`/api/pipelines/${seg(pipeline)}/triggers`, { method: "POST", body });
@@ -258,6 +314,48 @@ export function TriggerForm({ pipeline, editing, onSaved, onCancel }: Props) {
         </>
       )}
       {draft.type === "api" && <p className={styles.muted}>After saving, generate a token: runs start with POST and the token as a bearer.</p>}
+      <fieldset className={styles.row} data-testid="run-settings">
+        <legend>Run settings</legend>
+        {draft.type === "schedule" && (
+          <>
+            <div className={styles.field}>
+              <label htmlFor="trigger-end">End date (optional)</label>
+              <input id="trigger-end" className={styles.input} value={draft.endDate} onChange={(e) => set({ endDate: e.target.value })} placeholder="2025-12-31" />
+              {errorList("end_date")}
+            </div>
+            <div className={styles.field}>
+              <label htmlFor="trigger-missed">Missed runs</label>
+              <select id="trigger-missed" className={styles.input} value={draft.missedRunPolicy} onChange={(e) => set({ missedRunPolicy: e.target.value === "none" || e.target.value === "all" ? e.target.value : "latest" })}>
+                <option value="latest">run the latest</option>
+                <option value="all">run all</option>
+                <option value="none">skip</option>
+              </select>
+            </div>
+          </>
+        )}
+        <div className={styles.field}>
+          <label htmlFor="trigger-max-active">Max active runs</label>
+          <input id="trigger-max-active" className={styles.input} value={draft.maxActiveRuns} onChange={(e) => set({ maxActiveRuns: e.target.value })} placeholder="no limit" inputMode="numeric" />
+          {errorList("max_active_runs")}
+        </div>
+        <div className={styles.field}>
+          <label htmlFor="trigger-on-max">When at the limit</label>
+          <select id="trigger-on-max" className={styles.input} value={draft.onMaxActive} onChange={(e) => set({ onMaxActive: e.target.value === "skip" ? "skip" : "wait" })}>
+            <option value="wait">wait</option>
+            <option value="skip">skip</option>
+          </select>
+        </div>
+        <div className={styles.field}>
+          <label htmlFor="trigger-timeout">Run timeout</label>
+          <input id="trigger-timeout" className={styles.input} value={draft.runTimeout} onChange={(e) => set({ runTimeout: e.target.value })} placeholder="e.g. 2h" />
+          {errorList("run_timeout")}
+        </div>
+        <div className={styles.field}>
+          <label htmlFor="trigger-variables">Variables (JSON)</label>
+          <input id="trigger-variables" className={styles.input} value={draft.variables} onChange={(e) => set({ variables: e.target.value })} placeholder='{"months": [10]}' />
+          {errorList("variables")}
+        </div>
+      </fieldset>
       {otherErrors.map((e, i) => (
         <p key={i} className={styles.error} role="alert">
           {e.message}
