@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { PipelineList } from "@/components/pipelines/PipelineList";
 import { listPipelines } from "@/lib/server/api/pipelines-service";
 
@@ -10,7 +11,8 @@ export default async function HomePage() {
     <main className="home">
       <h1>Sluice</h1>
       <p>
-        Pipelines in this project. Open one to edit its blocks, or run one with <code>npx sluice run &lt;name&gt;</code>.
+        Pipelines in this project. Open one to edit its blocks, or run one with <code>npx sluice run &lt;name&gt;</code>.{" "}
+        <Link href="/runs">All runs</Link>
       </p>
       <PipelineList pipelines={pipelines} />
     </main>

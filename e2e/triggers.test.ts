@@ -175,4 +175,12 @@ describe("triggers and runs pages (real server, real Chromium)", () => {
     await page.getByTestId("runs-table").waitFor();
     expect(await page.getByTestId("run-row").count()).toBe(0);
   });
+
+  it("6. links the home page's trigger count to the triggers page", async () => {
+    await page.goto(server.url);
+    const hello = page.getByTestId("pipeline-row").filter({ hasText: "hello" });
+    await hello.getByRole("link", { name: "2", exact: true }).click();
+    await page.getByRole("heading", { name: "Triggers of hello" }).waitFor();
+    expect(page.url()).toBe(`${server.url}/pipelines/hello/triggers`);
+  });
 });

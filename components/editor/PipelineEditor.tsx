@@ -75,6 +75,8 @@ function Shell() {
         <h1 data-testid="pipeline-name">{name}</h1>
         <span className="muted">{description}</span>
         <span className="spacer" />
+        <Link href={`/pipelines/${encodeURIComponent(name)}/triggers`}>Triggers</Link>
+        <Link href={`/runs?pipeline=${encodeURIComponent(name)}`}>Runs</Link>
         <button type="button" onClick={() => void saveAll()} title="Ctrl/Cmd+S">
           Save
         </button>

@@ -89,7 +89,7 @@ function Row({ p, onError }: { p: PipelineListItem; onError(message: string): vo
       <td>{p.blocks ?? ""}</td>
       <td>{p.last_run ? <span className={`state state-${p.last_run.state}`}>{p.last_run.state}</span> : <span className="muted">never</span>}</td>
       <td className="muted">{p.last_run ? formatTime(p.last_run.created_at) : ""}</td>
-      <td>{p.triggers}</td>
+      <td>{p.error ? p.triggers : <Link href={`/pipelines/${seg(p.name)}/triggers`}>{p.triggers}</Link>}</td>
       <td className="row-actions">
         {mode === "rename" && (
           <>

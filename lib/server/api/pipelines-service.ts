@@ -8,6 +8,7 @@ import { applyPipelineChanges, type PipelineChange } from "@/lib/core/pipeline-c
 import { getServices } from "../global-services";
 import { readAllBlockCode } from "./block-code";
 import { ApiError, expectedVersion, nameSchema, parseWith, readBody } from "./http";
+import { TriggerFiles } from "@/lib/store/trigger-files";
 
 /** One row of the home page. */
 export interface PipelineListItem {
@@ -23,6 +24,7 @@ export interface PipelineListItem {
 export async function listPipelines(): Promise<PipelineListItem[]> {
   const { files, runs } = getServices();
   const summaries = await files.list();
+  const triggerFiles = new TriggerFiles(files.root);
   return Promise.all(
     summaries.map(async (s) => {
       const [last] = await runs.listRuns({ pipeline: s.name, limit: 1 });
@@ -33,7 +35,8 @@ export async function listPipelines(): Promise<PipelineListItem[]> {
         version: s.version ?? null,
         error: s.error ?? null,
         last_run: last ? { id: last.id, state: last.state, created_at: last.createdAt, ended_at: last.endedAt } : null,
-        triggers: 0,
+        // A broken triggers.yaml shows on the triggers page; here it just counts as none.
+        triggers: s.error ? 0 : (await triggerFiles.read(s.name).catch(() => [])).length,
       };
     }),
   );
