@@ -183,4 +183,14 @@ describe("triggers and runs pages (real server, real Chromium)", () => {
     await page.getByRole("heading", { name: "Triggers of hello" }).waitFor();
     expect(page.url()).toBe(`${server.url}/pipelines/hello/triggers`);
   });
+
+  it("7. revokes the API trigger's token from the triggers page: the old token is refused", async () => {
+    const row = page.getByTestId("trigger-row-hook");
+    page.once("dialog", (dialog) => void dialog.accept());
+    await row.getByRole("button", { name: "Revoke token" }).click();
+    await row.getByRole("button", { name: "Generate token" }).waitFor();
+    const endpoint = `${server.url}/api/triggers/hello.hook/runs`;
+    const refused = await fetch(endpoint, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: "{}" });
+    expect(refused.status).toBe(401);
+  });
 });

@@ -67,6 +67,14 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
     await load();
   }
 
+  async function revokeToken(trigger: TriggerJson) {
+    if (!window.confirm(`Revoke the token of ${trigger.name}? Calls with it are refused from now on.`)) return;
+    const result = await apiCall(`${base}/${seg(trigger.name)}/token`, { method: "DELETE" });
+    if (result.ok && issued?.trigger === trigger.name) setIssued(null);
+    setActionError(result.ok ? null : result.error.message);
+    await load();
+  }
+
   const scheduleTriggers = (triggers ?? []).filter((t) => t.type === "schedule");
 
   return (
@@ -158,6 +166,11 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
                       {t.type === "api" && (
                         <button type="button" className={styles.button} onClick={() => void issueToken(t)}>
                           {t.has_token ? "Rotate token" : "Generate token"}
+                        </button>
+                      )}
+                      {t.type === "api" && t.has_token && (
+                        <button type="button" className={styles.button} onClick={() => void revokeToken(t)}>
+                          Revoke token
                         </button>
                       )}
                       <button type="button" className={`${styles.button} ${styles.danger}`} onClick={() => void remove(t)}>

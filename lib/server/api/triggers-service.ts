@@ -277,6 +277,12 @@ export async function issueToken(pipeline: string, id: string): Promise<Response
   return Response.json({ token, url_path: `/api/triggers/${publicTriggerId(pipeline, id)}/runs` }, { status: 201 });
 }
 
+/** DELETE …/:id/token → {revoked}: the trigger refuses every call until a new token is issued. */
+export async function revokeToken(pipeline: string, id: string): Promise<Response> {
+  await findOne(pipeline, id);
+  return Response.json({ revoked: await apiTriggers().revoke(pipeline, id) });
+}
+
 /** POST …/:id/run — a run now, with the trigger's variables. */
 export async function runTriggerNow(pipeline: string, id: string): Promise<Response> {
   const { trigger } = await findOne(pipeline, id);
