@@ -1,15 +1,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { writePipeline } from "../../test/write-pipeline";
 import { createServices, type Services } from "../server/services";
 
-/** Writes a pipeline folder: pipeline.yaml text plus block files. */
-function writePipeline(projectDir: string, name: string, yaml: string, files: Record<string, string>) {
-  const dir = path.join(projectDir, "pipelines", name);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "pipeline.yaml"), yaml);
-  for (const [file, code] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), code);
-}
 
 const LOADER = `
 import { tableFromArrays } from "apache-arrow";

@@ -1,7 +1,5 @@
 /** Shared by the distributed tests: pipeline folders on disk, unique BullMQ prefixes and their cleanup. */
 import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import type { Redis } from "ioredis";
 
 export const REDIS_URL = "redis://127.0.0.1:6379";
@@ -24,13 +22,7 @@ export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<n
   return deleted;
 }
 
-/** Writes `pipelines/<name>/pipeline.yaml` and the block files. */
-export function writePipeline(projectDir: string, name: string, yaml: string, files: Record<string, string>): void {
-  const dir = path.join(projectDir, "pipelines", name);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "pipeline.yaml"), yaml);
-  for (const [file, code] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), code);
-}
+export { writePipeline } from "../write-pipeline";
 
 /** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 50): Promise<T> {
