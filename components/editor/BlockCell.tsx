@@ -6,6 +6,7 @@ import type { BlockSpec, BlockType } from "@/lib/core/model";
 import { BLOCK_TYPES } from "@/lib/core/model";
 import { OutputPreview } from "../preview/OutputPreview";
 import { formatCount, formatDuration } from "../ui/format";
+import { BlockProgress } from "./BlockProgress";
 import { CodeEditor } from "./CodeEditor";
 import { useEditor } from "./EditorProvider";
 
@@ -72,6 +73,7 @@ export function BlockCell({ spec }: { spec: BlockSpec }) {
   const status = useEditor((s) => s.status[spec.name]);
   const output = useEditor((s) => s.outputs[spec.name]);
   const logs = useEditor((s) => s.logs[spec.name]);
+  const progress = useEditor((s) => s.progress[spec.name]);
   const focused = useEditor((s) => s.focused === spec.name);
   const notice = useEditor((s) => (s.notice?.block === spec.name ? s.notice : null));
   const conflict = useEditor((s) => (s.conflict?.block === spec.name ? s.conflict : null));
@@ -137,6 +139,7 @@ export function BlockCell({ spec }: { spec: BlockSpec }) {
           </button>
         )}
       </header>
+      {state === "running" && progress && progress.runId === status?.runId && <BlockProgress block={spec.name} progress={progress} />}
       {code && (
         <CodeEditor
           block={spec.name}

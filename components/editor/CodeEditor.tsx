@@ -1,28 +1,14 @@
 "use client";
 
-import Editor, { loader, type Monaco, type OnMount } from "@monaco-editor/react";
+import Editor, { loader, type OnMount } from "@monaco-editor/react";
 import { useEffect, useRef, useState } from "react";
 import type { BlockLanguage } from "@/lib/core/model";
+import { configureMonaco, prefetchBlockTypes } from "./monaco-setup";
 
 // Monaco is served by this app from public/monaco/vs (scripts/copy-monaco.cjs), never from a CDN (DESIGN §12).
 loader.config({ paths: { vs: "/monaco/vs" } });
 
 const LINE_HEIGHT = 19;
-
-let configured = false;
-
-/** Block code imports modules Monaco cannot resolve (the SDK, apache-arrow): keep syntax checks, drop the false alarms. */
-function configureMonaco(monaco: Monaco): void {
-  if (configured) return;
-  configured = true;
-  for (const owner of [Reflect.get(monaco, "typescript"), Reflect.get(monaco.languages, "typescript")]) {
-    if (typeof owner !== "object" || owner === null) continue;
-    const defaults: unknown = Reflect.get(owner, "typescriptDefaults");
-    if (typeof defaults !== "object" || defaults === null) continue;
-    const setDiagnostics: unknown = Reflect.get(defaults, "setDiagnosticsOptions");
-    if (typeof setDiagnostics === "function") setDiagnostics.call(defaults, { noSemanticValidation: true, noSyntaxValidation: false });
-  }
-}
 
 export interface CodeEditorProps {
   block: string;
@@ -45,6 +31,10 @@ export function CodeEditor({ block, language, value, onChange, onRun, onSave, on
   handlers.current = { onRun, onSave, onFocus };
   const lines = Math.max(4, value.split("\n").length + 1);
   const height = Math.min(lines, 30) * LINE_HEIGHT + 12;
+
+  useEffect(() => {
+    if (language === "ts") void prefetchBlockTypes();
+  }, [language]);
 
   useEffect(() => {
     const element = holder.current;

@@ -11,6 +11,7 @@ import type { BlockRunState, RunState } from "@/lib/core/run-model";
 import type { PipelineDocument } from "@/lib/server/api/pipelines-service";
 import type { StreamMessage } from "@/lib/server/api/runs-service";
 import { apiCall, seg, type ApiErrorInfo, type ApiResult } from "../ui/api-client";
+import { mergeProgress, type BlockProgressView } from "./progress";
 
 export interface BlockCodeState {
   code: string;
@@ -65,6 +66,8 @@ export interface EditorState {
   /** Per block: the run whose output the preview shows, and a counter bumped on every new output. */
   outputs: Record<string, { runId: string; serial: number; endedAt: string }>;
   logs: Record<string, LogEntry[]>;
+  /** Rows and bytes each running block reported (cleared when it stops running). */
+  progress: Record<string, BlockProgressView>;
   run: RunInfo | null;
   conflict: Conflict | null;
   notice: Notice | null;
@@ -78,7 +81,7 @@ export interface EditorActions {
   saveBlock(block: string, options?: { force?: boolean }): Promise<boolean>;
   saveAll(): Promise<boolean>;
   changePipeline(changes: PipelineChange[]): Promise<boolean>;
-  addBlock(spec: { name: string; type: BlockType; language: BlockLanguage; upstream: string[]; code: string }): Promise<boolean>;
+  addBlock(spec: { name: string; type: BlockType; language: BlockLanguage; upstream: string[]; code: string; connection?: string }): Promise<boolean>;
   renameBlock(from: string, to: string): Promise<boolean>;
   removeBlock(block: string): Promise<boolean>;
   runPipeline(): Promise<void>;
@@ -125,6 +128,8 @@ export const browserApi: EditorApi = {
 };
 
 const AUTOSAVE_MS = 800;
+/** Progress events are folded into the store at most this often (a block may report thousands a second). */
+const PROGRESS_FLUSH_MS = 100;
 
 function codeStateOf(doc: PipelineDocument): Record<string, BlockCodeState> {
   return Object.fromEntries(doc.blocks.map((b) => [b.name, { code: b.code, version: b.version, savedCode: b.code, saving: false }]));
@@ -150,6 +155,8 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
   };
   let unsubscribe: (() => void) | null = null;
   let outputSerial = 0;
+  const pendingProgress = new Map<string, BlockProgressView>();
+  let progressTimer: ReturnType<typeof setTimeout> | null = null;
 
   return createStore<EditorState & EditorActions>()((set, get) => {
     const fail = (error: ApiErrorInfo, block?: string) => set({ notice: { kind: "error", message: error.message, block } });
@@ -164,6 +171,22 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
               : error.message,
         },
       });
+
+    const flushProgress = () => {
+      progressTimer = null;
+      if (pendingProgress.size === 0) return;
+      set({ progress: { ...get().progress, ...Object.fromEntries(pendingProgress) } });
+      pendingProgress.clear();
+    };
+
+    /** A block that stops running drops its progress (its row count and duration take over). */
+    const clearProgress = (block: string) => {
+      pendingProgress.delete(block);
+      if (!(block in get().progress)) return;
+      const progress = { ...get().progress };
+      delete progress[block];
+      set({ progress });
+    };
 
     const onStream = (message: StreamMessage) => {
       switch (message.type) {
@@ -206,6 +229,7 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
             durationMs: message.durationMs ?? null,
             error: message.error ? { code: message.error.code, message: message.error.message } : null,
           };
+          if (message.state !== "running") clearProgress(message.block);
           const patch: Partial<EditorState> = { status: { ...get().status, [message.block]: status } };
           if (message.state === "running" && message.attempt <= 1) patch.logs = { ...get().logs, [message.block]: [] };
           if (message.state === "success") {
@@ -220,8 +244,12 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
           set({ logs: { ...get().logs, [message.block]: [...lines, message.line].slice(-500) } });
           return;
         }
-        case "progress":
+        case "progress": {
+          const previous = pendingProgress.get(message.block) ?? get().progress[message.block];
+          pendingProgress.set(message.block, mergeProgress(previous, message.runId, message.progress));
+          progressTimer ??= setTimeout(flushProgress, PROGRESS_FLUSH_MS);
           return;
+        }
       }
     };
 
@@ -262,6 +290,7 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
       status: {},
       outputs: {},
       logs: {},
+      progress: {},
       run: null,
       conflict: null,
       notice: null,
@@ -441,6 +470,8 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
       dispose() {
         for (const timer of timers.values()) clearTimeout(timer);
         timers.clear();
+        if (progressTimer) clearTimeout(progressTimer);
+        progressTimer = null;
         unsubscribe?.();
         unsubscribe = null;
       },

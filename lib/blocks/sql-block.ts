@@ -12,6 +12,10 @@
  * non-idempotent, so both are rejected with a UserError before anything runs.
  *
  * Timeout and cancel call `connection.interrupt()` on the block's own connection, so only this block stops.
+ *
+ * A block with `connection: <profile>` runs its SQL in that database instead (sql-connection.ts: Postgres or
+ * the DuckDB warehouse); the result comes back as Arrow, becomes the block's table in the run database and
+ * is persisted from there exactly like a DuckDB result (steps 3–4), so downstream blocks cannot tell.
  */
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join, relative } from "node:path";
@@ -21,15 +25,19 @@ import { formatDuration } from "../core/duration";
 import { blockFileName } from "../core/model";
 import { renderSql } from "../core/sql-template";
 import type { BlockRunRequest, BlockRunResult } from "../executors/types";
+import { arrowToDuckDB } from "./arrow-to-duckdb";
 import { errorMessage } from "./block-errors";
 import { runWithParams } from "./duckdb-params";
 import type { RunDatabase, RunDatabases } from "./run-database";
+import { queryOnConnection, type ConnectionProfiles } from "./sql-connection";
 import { summarizeDuckDBTable } from "./sql-summary";
 import { quoteIdentifier, quoteLiteral, trimStatement } from "./sql-text";
 
-/** What runSqlBlock needs from the executor: the run databases. */
+/** What runSqlBlock needs from the executor: the run databases, and the profiles for `connection:` blocks. */
 export interface SqlBlockDeps {
   databases: RunDatabases;
+  /** `sluice.yaml`'s connections; without them a block naming a connection fails with a UserError saying so. */
+  connections?: ConnectionProfiles;
 }
 
 /** `pipelines/p/x.sql` when the file is inside the project, else the absolute path. */
@@ -57,9 +65,13 @@ class Stopper {
     this.stopped.catch(() => undefined);
   }
 
+  /** Aborted on stop: work outside DuckDB (a `connection:` query) listens to it. */
+  readonly abort = new AbortController();
+
   stop(reason: Error): void {
     if (this.reason !== null) return;
     this.reason = reason;
+    this.abort.abort(reason);
     try {
       this.connection?.interrupt();
     } catch {
@@ -92,12 +104,6 @@ export async function runSqlBlock(request: BlockRunRequest, deps: SqlBlockDeps):
   const file = join(request.pipelineDir, blockFileName(block));
   const shown = displayPath(file, request.projectDir);
   const where = `block ${block.name} (${shown})`;
-  if (block.connection !== null) {
-    throw new UserError("unsupported", `${where}: connection "${block.connection}" is not supported by the local executor yet; SQL blocks run in DuckDB`, {
-      block: block.name,
-      file: shown,
-    });
-  }
   const stopper = new Stopper();
   if (request.signal.aborted) throw new UserError("cancelled", `block ${block.name} was cancelled`, { block: block.name });
   const onAbort = (): void => stopper.stop(new UserError("cancelled", `block ${block.name} was cancelled`, { block: block.name }));
@@ -133,11 +139,17 @@ export async function runSqlBlock(request: BlockRunRequest, deps: SqlBlockDeps):
       });
     }
     const db = await stopper.step(() => deps.databases.get(runId));
-    await stopper.step(() => db.ensureInputs(request.inputs));
+    const fromConnection = block.connection === null ? null : await stopper.step(() => runOnConnection(request, deps, body, rendered.params, stopper, where, shown));
+    if (fromConnection === null) await stopper.step(() => db.ensureInputs(request.inputs));
     // Not through step(): a connection opened just as the block is stopped must still be released below.
     const connection = await db.connect();
     stopper.connection = connection;
     try {
+      if (fromConnection !== null) {
+        await stopper.step(() => db.dropName(block.name, connection));
+        await stopper.step(() => arrowToDuckDB(connection, block.name, fromConnection));
+        return await persistTable(request, db, connection, stopper);
+      }
       return await runQuery(request, db, connection, body, rendered.params, stopper, where, shown);
     } finally {
       await stopper.settled();
@@ -176,6 +188,12 @@ async function runQuery(
   await stopper.step(() => db.dropName(name, connection));
   // The newline keeps a trailing `-- comment` in the block from swallowing anything after it.
   await stopper.step(() => runWithParams(connection, `CREATE OR REPLACE TABLE ${quoteIdentifier(name)} AS ${body}\n`, params));
+  return persistTable(request, db, connection, stopper);
+}
+
+/** Persists the block's table of the run database as its output (Parquet, summary) and registers it there. */
+async function persistTable(request: BlockRunRequest, db: RunDatabase, connection: DuckDBConnection, stopper: Stopper): Promise<BlockRunResult> {
+  const name = request.block.name;
   const temp = request.outputs.tempParquetPath(request.runId, name);
   await stopper.step(() => connection.run(`COPY ${quoteIdentifier(name)} TO ${quoteLiteral(temp)} (FORMAT parquet)`));
   const summary = await stopper.step(() => summarizeDuckDBTable(connection, name));
@@ -184,4 +202,27 @@ async function runQuery(
   db.registerTable(name, output);
   request.onLog({ at: new Date().toISOString(), level: "info", message: `${name}: ${summary.rows} rows, ${summary.columns.length} columns` });
   return { output };
+}
+
+/** Runs the block's SQL in its `connection:` database (sql-connection.ts) and returns the result as Arrow. */
+async function runOnConnection(request: BlockRunRequest, deps: SqlBlockDeps, sql: string, params: readonly unknown[], stopper: Stopper, where: string, shown: string) {
+  const { block } = request;
+  const connection = block.connection ?? "";
+  if (deps.connections === undefined) {
+    throw new UserError("no_connections", `${where}: connection "${connection}" cannot be used: this executor was given no connection profiles (sluice.yaml)`, { block: block.name, file: shown });
+  }
+  return queryOnConnection(
+    {
+      connection,
+      sql,
+      params,
+      inputs: request.inputs,
+      runId: request.runId,
+      block: block.name,
+      signal: stopper.abort.signal,
+      log: (message) => request.onLog({ at: new Date().toISOString(), level: "info", message }),
+    },
+    deps.connections,
+    where,
+  );
 }

@@ -68,20 +68,17 @@ export class LocalExecutor implements RunScopedExecutor {
     const timeoutMs = request.timeoutMs > 0 ? request.timeoutMs : (this.options.defaultTimeoutMs ?? 0);
     const effective: BlockRunRequest = timeoutMs === request.timeoutMs ? request : { ...request, timeoutMs };
     const language: BlockLanguage = request.block.language;
+    // TS blocks build `ctx.io` from these; SQL blocks with `connection:` open that profile.
+    const connections = {
+      profiles: this.options.profiles ?? { file: null, connections: {} },
+      dataDir: this.options.dataDir ?? join(this.options.projectDir, ".sluice"),
+      projectDir: this.options.projectDir,
+    };
     switch (language) {
       case "ts":
-        return runTsBlock(effective, {
-          pool: await this.pool(),
-          databases: this.databases,
-          cacheDir: this.options.cacheDir,
-          io: {
-            profiles: this.options.profiles ?? { file: null, connections: {} },
-            dataDir: this.options.dataDir ?? join(this.options.projectDir, ".sluice"),
-            projectDir: this.options.projectDir,
-          },
-        });
+        return runTsBlock(effective, { pool: await this.pool(), databases: this.databases, cacheDir: this.options.cacheDir, io: connections });
       case "sql":
-        return runSqlBlock(effective, { databases: this.databases });
+        return runSqlBlock(effective, { databases: this.databases, connections });
     }
   }
 

@@ -9,12 +9,14 @@
 import { isAbsolute, resolve } from "node:path";
 import type { RecordBatch, Table } from "apache-arrow";
 import { UserError } from "../core/errors";
-import type { CloudIo, DuckDBIo, FilesIo, HttpIo, IoCallOptions, IoConnector, IoWriteOptions, PostgresIo, SluiceIo } from "../sdk/io-types";
+import type { BigQueryIo, DuckDBIo, FilesIo, HttpIo, IoCallOptions, IoConnector, IoWriteOptions, ObjectStoreIo, PostgresIo, SluiceIo } from "../sdk/io-types";
+import type { BigQueryConnectorDeps } from "./cloud/bigquery";
+import { bigQueryIo, gcsIo, s3Io } from "./cloud-io";
 import { DuckDBWarehouse } from "./duckdb-warehouse";
 import { FilesConnector } from "./files";
 import { HttpConnector } from "./http";
 import { PostgresConnector } from "./postgres";
-import { findProfile, registerProfileSecrets, type ConnectionProfile, type Profiles } from "./profiles";
+import { findProfile, registerProfileSecrets, type Profiles } from "./profiles";
 import type { ArrowConnector, IoOptions } from "./types";
 
 export interface BlockIoOptions {
@@ -24,12 +26,11 @@ export interface BlockIoOptions {
   projectDir?: string;
   signal?: AbortSignal;
   onProgress?: IoOptions["onProgress"];
-  /** Factories of the cloud connectors (lib/io/cloud), given the profile and its name. */
-  cloud?: {
-    gcs?: (profile: Extract<ConnectionProfile, { kind: "gcs" }> | undefined, name: string) => CloudIo;
-    s3?: (profile: Extract<ConnectionProfile, { kind: "s3" }> | undefined, name: string) => CloudIo;
-    bigquery?: (profile: Extract<ConnectionProfile, { kind: "bigquery" }> | undefined, name: string) => CloudIo;
-  };
+  /**
+   * The BigQuery client classes (see `BigQueryConnectorDeps`): only tests under jest pass them; blocks run in
+   * worker threads, where the defaults load fine.
+   */
+  bigQueryDeps?: BigQueryConnectorDeps;
 }
 
 /** `ctx.io` plus `close()` for the runtime. */
@@ -51,6 +52,8 @@ export function createBlockIo(profiles: Profiles, options: BlockIoOptions): Bloc
   const projectDir = options.projectDir ?? resolve(options.dataDir, "..");
   const at = (path: string): string => (isAbsolute(path) ? path : resolve(projectDir, path));
   const cache = new Map<string, { connector: Closable; facade: unknown }>();
+  /** Cloud connectors, created by their facades on first use. */
+  const lazyConnectors: { close(): Promise<void> }[] = [];
   const defaults = (o?: IoCallOptions): IoOptions => ({ signal: options.signal, onProgress: options.onProgress, ...o });
   const writeDefaults = (o?: IoWriteOptions) => ({ signal: options.signal, onProgress: options.onProgress, ...o });
 
@@ -112,9 +115,38 @@ export function createBlockIo(profiles: Profiles, options: BlockIoOptions): Bloc
       return { connector, facade };
     });
 
+  // The cloud SDKs load on a facade's first call (cloud-io.ts), so offering them costs nothing here.
+  const cloud = {
+    projectDir,
+    defaults,
+    bigQueryDeps: options.bigQueryDeps,
+    track: (connector: { close(): Promise<void> }) => void lazyConnectors.push(connector),
+  };
+  /** The name messages show: the one asked for, else the name the default profile has in sluice.yaml. */
+  const shownName = (profile: object | undefined, name?: string): string =>
+    name ?? Object.entries(profiles.connections).find(([, p]) => p === profile)?.[0] ?? "default";
+  const gcs = (name?: string): ObjectStoreIo =>
+    cached(`gcs:${name ?? "(default)"}`, () => {
+      const profile = findProfile(profiles, "gcs", name);
+      return { connector: {}, facade: gcsIo(profile, shownName(profile, name), cloud) };
+    });
+  const s3 = (name?: string): ObjectStoreIo =>
+    cached(`s3:${name ?? "(default)"}`, () => {
+      const profile = findProfile(profiles, "s3", name);
+      return { connector: {}, facade: s3Io(profile, shownName(profile, name), cloud) };
+    });
+  const bigquery = (name?: string): BigQueryIo =>
+    cached(`bigquery:${name ?? "(default)"}`, () => {
+      const profile = findProfile(profiles, "bigquery", name);
+      return { connector: {}, facade: bigQueryIo(profile, shownName(profile, name), cloud) };
+    });
+
   const io: BlockIo = {
     postgres,
     duckdb,
+    gcs,
+    s3,
+    bigquery,
     get files() {
       return files();
     },
@@ -122,23 +154,11 @@ export function createBlockIo(profiles: Profiles, options: BlockIoOptions): Bloc
       return http();
     },
     async close() {
-      const all = [...cache.values()];
+      const all = [...cache.values()].map((entry) => entry.connector).filter(hasClose);
+      all.push(...lazyConnectors.splice(0));
       cache.clear();
-      await Promise.all(all.map((entry) => (hasClose(entry.connector) ? entry.connector.close() : undefined)));
+      await Promise.all(all.map((connector) => connector.close()));
     },
   };
-  const cloud = options.cloud;
-  if (cloud?.gcs) {
-    const make = cloud.gcs;
-    io.gcs = (name) => cached(`gcs:${name ?? "(default)"}`, () => ({ connector: {}, facade: make(findProfile(profiles, "gcs", name), name ?? "default") }));
-  }
-  if (cloud?.s3) {
-    const make = cloud.s3;
-    io.s3 = (name) => cached(`s3:${name ?? "(default)"}`, () => ({ connector: {}, facade: make(findProfile(profiles, "s3", name), name ?? "default") }));
-  }
-  if (cloud?.bigquery) {
-    const make = cloud.bigquery;
-    io.bigquery = (name) => cached(`bigquery:${name ?? "(default)"}`, () => ({ connector: {}, facade: make(findProfile(profiles, "bigquery", name), name ?? "default") }));
-  }
   return io;
 }

@@ -13,6 +13,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { StatementType } from "@duckdb/node-api";
 import type { RecordBatch, Table } from "apache-arrow";
 import { OperationalError, UserError, isSluiceError } from "../core/errors";
 import { quoteIdentifier } from "../blocks/sql-text";
@@ -94,6 +95,25 @@ export class DuckDBWarehouse implements ArrowConnector<DuckDBReadTarget, DuckDBW
         return table;
       } catch (error) {
         throw this.fail(error, "read");
+      }
+    });
+  }
+
+  /**
+   * The type of a single statement (`SELECT`, `INSERT`, `DELETE`, …), parsed and bound against this database
+   * but not run: SQL blocks check that they hold a query before running it here.
+   */
+  async statementType(sql: string): Promise<string> {
+    return this.serial(async (s) => {
+      try {
+        const prepared = await s.connection.prepare(sql);
+        try {
+          return StatementType[prepared.statementType] ?? "UNKNOWN";
+        } finally {
+          prepared.destroySync();
+        }
+      } catch (error) {
+        throw this.fail(error, "prepare");
       }
     });
   }

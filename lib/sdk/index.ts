@@ -7,6 +7,8 @@ import type { Table } from "apache-arrow";
 import type { VariableValue } from "../core/model";
 import type { SluiceIo } from "./io-types";
 
+export type * from "./io-types";
+
 export type { VariableValue };
 
 /** A structured log of the block run: lines show up in the editor, the CLI and `GET …/logs`. */
@@ -35,8 +37,8 @@ export interface DataInterval {
 export type SqlParam = string | number | boolean | bigint | Date | null;
 
 /**
- * Connectors configured in `sluice.yaml` (`ctx.io.postgres("default")`, `ctx.io.gcs(…)`, …). Empty for
- * now: connectors extend this interface by declaration merging as they are added.
+ * Connectors configured in `sluice.yaml` (`ctx.io.postgres("default")`, `ctx.io.gcs(…)`, …); see
+ * io-types.ts. An interface (not an alias) so that a project may add its own by declaration merging.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface BlockIO extends SluiceIo {}

@@ -4,7 +4,6 @@
  * blocks bundle nothing for them; the implementations live in lib/io and are built by `createBlockIo`.
  */
 import type { RecordBatch, Table } from "apache-arrow";
-import type { BlockContext } from "./index";
 
 /** What to do when the destination already exists. */
 export type IoWriteMode = "replace" | "append" | "fail";
@@ -101,24 +100,86 @@ export interface HttpIo {
   download(url: string, options?: IoCallOptions & { gunzip?: boolean }): Promise<{ path: string; bytes: number; cleanup(): Promise<void> }>;
 }
 
-/** Object stores and BigQuery (lib/io/cloud): objects and tables named by URI strings (`gs://bucket/key`). */
-export type CloudIo = IoConnector<string>;
+/**
+ * What to read from a bucket: an object (`.parquet`, `.csv`, `.csv.gz`) or a Parquet dataset (a prefix ending
+ * in `/`). `uri` is `gs://bucket/key` / `s3://bucket/key`, or a bare key in the profile's `bucket`.
+ */
+export interface ObjectRef {
+  uri: string;
+  format?: "parquet" | "csv" | "dataset";
+  /** CSV: DuckDB column types by name (others detected), delimiter, header. */
+  columns?: Readonly<Record<string, string>>;
+  delimiter?: string;
+  header?: boolean;
+  /** Datasets written by other tools whose files omit the partition columns: take them from `col=value/` paths. */
+  hivePartitioning?: boolean;
+}
 
-/** Everything `ctx.io` offers. `gcs`/`s3`/`bigquery` are present when the cloud connectors are installed. */
+/** One listed object. */
+export interface ObjectEntry {
+  /** `gs://bucket/key` (or `s3://…`). */
+  uri: string;
+  key: string;
+  size: number;
+}
+
+/**
+ * `ctx.io.gcs(name?)` / `ctx.io.s3(name?)`: a bucket. `read` an object or a dataset into Arrow; `write` Arrow as a
+ * (hive-partitioned, with `partitionBy`) Parquet dataset under a prefix (`replace` deletes the prefix's older
+ * objects after the upload, `append` adds files, `fail` refuses a non-empty prefix). Object URIs may be bare
+ * keys when the profile names a `bucket`.
+ */
+export interface ObjectStoreIo extends IoConnector<string | ObjectRef, string> {
+  /** `gs://<bucket>/<key>` for a key in the profile's bucket (or the URI itself when it already has a scheme). */
+  uri(key?: string): string;
+  /** Uploads a local file, streamed. */
+  upload(localPath: string, uri: string, options?: IoCallOptions): Promise<{ bytes: number }>;
+  /** Downloads an object to a local file, streamed. */
+  download(uri: string, localPath: string, options?: IoCallOptions): Promise<{ bytes: number }>;
+  /** Objects under a prefix (every page); with `delimiter`, the common prefixes too. */
+  list(prefix: string, options?: { delimiter?: string }): Promise<{ objects: ObjectEntry[]; prefixes: string[] }>;
+  delete(uri: string): Promise<void>;
+}
+
+/** A BigQuery query, optionally with a default dataset for unqualified table names (default: the profile's `dataset`). */
+export interface BigQueryQueryRef {
+  query: string;
+  defaultDataset?: string;
+}
+
+export interface BigQueryLoadOptions extends IoCallOptions {
+  /** `replace` = WRITE_TRUNCATE (re-runs replace the table), `append` = WRITE_APPEND, `fail` = WRITE_EMPTY. */
+  mode?: IoWriteMode;
+  format?: "parquet" | "csv";
+}
+
+export interface BigQueryLoadResult {
+  jobId: string;
+  rows: number;
+  table: string;
+}
+
+/**
+ * `ctx.io.bigquery(name?)`: `read` runs a query into Arrow; `write` loads Arrow into a table; `loadFromGcs`
+ * loads Parquet (or CSV) objects already in GCS. Tables are `dataset.table`, or a bare `table` in the
+ * profile's `dataset`; the dataset is created when missing.
+ */
+export interface BigQueryIo extends IoConnector<string | BigQueryQueryRef, string> {
+  /** `uris`: objects, `*` wildcards, or a dataset prefix ending in `/` (all Parquet objects under it). */
+  loadFromGcs(uris: string | readonly string[], table: string, options?: BigQueryLoadOptions): Promise<BigQueryLoadResult>;
+  /** Loads a local Parquet or CSV file. */
+  loadFromFile(path: string, table: string, options?: BigQueryLoadOptions): Promise<BigQueryLoadResult>;
+  ensureDataset(dataset?: string): Promise<void>;
+  deleteTable(table: string): Promise<void>;
+}
+
+/** Everything `ctx.io` offers; each connection is created on first use from `sluice.yaml`. */
 export interface SluiceIo {
   postgres(name?: string): PostgresIo;
   duckdb(name?: string): DuckDBIo;
   readonly files: FilesIo;
   readonly http: HttpIo;
-  gcs?(name?: string): CloudIo;
-  s3?(name?: string): CloudIo;
-  bigquery?(name?: string): CloudIo;
-}
-
-/**
- * `BlockContext` with `ctx.io` typed, for block templates until `BlockIO` itself extends `SluiceIo`
- * (then the two are the same type and templates can take a plain `BlockContext`).
- */
-export interface IoBlockContext extends BlockContext {
-  readonly io: SluiceIo;
+  gcs(name?: string): ObjectStoreIo;
+  s3(name?: string): ObjectStoreIo;
+  bigquery(name?: string): BigQueryIo;
 }

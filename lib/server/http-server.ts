@@ -5,7 +5,8 @@ import path from "node:path";
 import next from "next";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { copyMonaco } = require("../../scripts/copy-monaco.cjs") as { copyMonaco: () => unknown };
-import { isLoopbackHost, requestHasToken, TOKEN_COOKIE } from "./access";
+import { decideAccess, decideLogin, isLoopbackHost, LOGIN_PATH, MAX_LOGIN_BODY_BYTES, tokenCookie, type RequestHeaders } from "./access";
+import { setAppDir } from "./api/templates";
 import { setServices } from "./global-services";
 import type { Services } from "./services";
 
@@ -38,12 +39,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   copyMonaco();
   if (!options.dev) ensureProductionBuild();
   setServices(options.services);
+  setAppDir(APP_DIR);
   const app = next({ dev: options.dev, dir: APP_DIR, hostname: options.host, port: options.port });
   await app.prepare();
   const handle = app.getRequestHandler();
   const token = options.token;
 
   const server = http.createServer((req, res) => {
+    const pathname = pathOf(req.url);
+    if (pathname === null) {
+      res.writeHead(400, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "bad_request", message: "the request target is not a valid URL path" } }));
+      return;
+    }
+    if (pathname === LOGIN_PATH && (req.method === "POST" || !token)) {
+      // Without a token there is nothing to log in to; with one, the form posts here (never to Next).
+      if (!token) return redirect(res, 303, "/");
+      return void login(req, res, token);
+    }
     // API triggers authenticate with their own per-trigger token (checked by the route), not the server's.
     const isApiTrigger = req.method === "POST" && /^\/api\/triggers\/[^/]+\/runs\/?(\?|$)/.test(req.url ?? "");
     if (token && !isApiTrigger && !isAuthorized(req, res, token)) return;
@@ -71,23 +84,77 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-/** Token check; `?token=` once sets the HttpOnly cookie so a browser can log in with a link. */
-function isAuthorized(req: http.IncomingMessage, res: http.ServerResponse, token: string): boolean {
-  const url = new URL(req.url ?? "/", "http://localhost");
-  const queryToken = url.searchParams.get("token");
-  if (queryToken && requestHasToken({ authorization: `Bearer ${queryToken}` }, token)) {
-    url.searchParams.delete("token");
-    res.writeHead(302, {
-      "Set-Cookie": `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
-      Location: url.pathname + url.search,
-    });
-    res.end();
-    return false;
+/** The path of a request target, or null when it does not parse (an absolute-form URL with a bad host). */
+function pathOf(target: string | undefined): string | null {
+  try {
+    return new URL(target ?? "/", "http://localhost").pathname;
+  } catch {
+    return null;
   }
-  if (requestHasToken({ authorization: req.headers.authorization, cookie: req.headers.cookie }, token)) return true;
-  res.writeHead(401, { "Content-Type": "application/json", "WWW-Authenticate": "Bearer" });
-  res.end(JSON.stringify({ error: { code: "unauthorized", message: "this server requires a token: Authorization: Bearer <token>, or open /?token=<token>" } }));
-  return false;
+}
+
+function headersOf(req: http.IncomingMessage): RequestHeaders {
+  const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+  return { authorization: req.headers.authorization, cookie: req.headers.cookie, accept: req.headers.accept, "x-forwarded-proto": first(req.headers["x-forwarded-proto"]) };
+}
+
+function redirect(res: http.ServerResponse, status: 302 | 303, location: string, cookie?: string): void {
+  res.writeHead(status, { Location: location, "Cache-Control": "no-store", ...(cookie ? { "Set-Cookie": cookie } : {}) });
+  res.end();
+}
+
+/**
+ * Token check (access.ts decides): the token as a bearer header or the login cookie passes; `?token=` once
+ * sets the cookie, so a browser can log in with a link; a page without a token goes to the login form;
+ * anything else gets a 401 JSON error. The token itself is never logged or echoed.
+ */
+function isAuthorized(req: http.IncomingMessage, res: http.ServerResponse, token: string): boolean {
+  const headers = headersOf(req);
+  const decision = decideAccess({ method: req.method ?? "GET", url: req.url ?? "/", headers }, token);
+  switch (decision.action) {
+    case "pass":
+      return true;
+    case "set_cookie":
+      redirect(res, 302, decision.location, tokenCookie(token, headers));
+      return false;
+    case "redirect":
+      redirect(res, 302, decision.location);
+      return false;
+    case "unauthorized":
+      res.writeHead(401, { "Content-Type": "application/json", "WWW-Authenticate": "Bearer" });
+      res.end(JSON.stringify({ error: { code: "unauthorized", message: "this server requires a token: Authorization: Bearer <token>, or log in at /login" } }));
+      return false;
+  }
+}
+
+/** A failed login answers this much later, so guessing tokens over HTTP stays slow. */
+const FAILED_LOGIN_DELAY_MS = 400;
+
+/** POST /login (the login form): the cookie and a redirect to `next`, or back to the form with the error. */
+async function login(req: http.IncomingMessage, res: http.ServerResponse, token: string): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      size += buffer.length;
+      if (size > MAX_LOGIN_BODY_BYTES) {
+        res.writeHead(413, { "Content-Type": "application/json", Connection: "close" });
+        res.end(JSON.stringify({ error: { code: "body_too_large", message: `a login form is at most ${MAX_LOGIN_BODY_BYTES} bytes` } }));
+        return;
+      }
+      chunks.push(buffer);
+    }
+  } catch {
+    res.destroy();
+    return;
+  }
+  const outcome = decideLogin(Buffer.concat(chunks).toString("utf8"), token);
+  if (!outcome.ok) {
+    await new Promise((resolve) => setTimeout(resolve, FAILED_LOGIN_DELAY_MS));
+    return redirect(res, 303, outcome.location);
+  }
+  redirect(res, 303, outcome.location, tokenCookie(token, headersOf(req)));
 }
 
 /** `next start` needs a build; make one when there is none or the app's sources are newer. */

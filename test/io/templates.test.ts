@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { compileBlock } from "../../lib/blocks/compile-block";
 import { trimStatement } from "../../lib/blocks/sql-text";
@@ -12,12 +12,14 @@ const sqlTemplates = readdirSync(TEMPLATES).filter((f) => f.endsWith(".sql"));
 describe("connector block templates", () => {
   let cacheDir: string;
   beforeAll(async () => {
-    cacheDir = await mkdtemp(join(resolve(__dirname, "../../node_modules/.cache"), "sluice-templates-"));
+    const cacheRoot = resolve(__dirname, "../../node_modules/.cache");
+    await mkdir(cacheRoot, { recursive: true });
+    cacheDir = await mkdtemp(join(cacheRoot, "sluice-templates-"));
   });
   afterAll(() => rm(cacheDir, { recursive: true, force: true }));
 
   it("has a loader and an exporter for every connector", () => {
-    for (const connector of ["http_csv", "parquet_file", "duckdb", "postgres"]) {
+    for (const connector of ["http_csv", "parquet_file", "duckdb", "postgres", "gcs", "s3", "bigquery"]) {
       expect(tsTemplates).toContain(`${connector}_loader.ts`);
       if (connector !== "http_csv") expect(tsTemplates).toContain(`${connector}_exporter.ts`);
     }

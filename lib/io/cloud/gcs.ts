@@ -12,7 +12,8 @@ import type { ObjectInfo, ObjectListing, ObjectStore } from "./object-store";
 export interface GcsProfile {
   /** Profile name, for messages: `gcs "lake"`. */
   name?: string;
-  projectId: string;
+  /** Needed to create buckets; other calls name the bucket. Default: detected from the credentials. */
+  projectId?: string;
   apiEndpoint?: string;
   /** Service-account key fields. Never logged. */
   credentials?: { client_email: string; private_key: string };

@@ -127,6 +127,8 @@ const addBlockSchema = z.strictObject({
   language: z.enum(BLOCK_LANGUAGES),
   upstream: z.array(nameSchema).default([]),
   code: z.string().default(""),
+  /** A `sluice.yaml` connection a SQL block runs in (ELT in the warehouse). */
+  connection: z.string().min(1).max(100).optional(),
   version: z.string().optional(),
 });
 
@@ -137,7 +139,7 @@ export async function addBlock(pipelineName: string, request: Request): Promise<
   const version = expectedVersion(request, body.version);
   const { files } = getServices();
   const current = await files.read(pipelineName);
-  const result = applyPipelineChanges(current.pipeline, [{ type: "add_block", block: { name: body.name, type: body.type, language: body.language, upstream: body.upstream } }]);
+  const result = applyPipelineChanges(current.pipeline, [{ type: "add_block", block: { name: body.name, type: body.type, language: body.language, upstream: body.upstream, connection: body.connection ?? null } }]);
   if (!result.ok) throw new ApiError(result.error.code === "cycle" ? 409 : 422, result.error.code, result.error.message, { block: result.error.block });
   const spec = result.pipeline.blocks[result.pipeline.blocks.length - 1];
   const edited = await files.addBlock(pipelineName, spec, body.code, { expectedVersion: version });
