@@ -10,7 +10,7 @@ import pg from "pg";
 import type { RecordBatch, Table } from "apache-arrow";
 import { taxiDataDir } from "../test/taxi-data";
 import { columnsSql, GREEN_CSV_COLUMNS } from "../lib/io/connector-contract";
-import { openDuckDB, queryToArrow } from "../lib/io/duckdb-session";
+import { openDuckDB, queryToArrow, queryToArrowStream } from "../lib/io/duckdb-session";
 import { FilesConnector } from "../lib/io/files";
 import { PostgresConnector, quotePgIdentifier } from "../lib/io/postgres";
 import { planPgColumn } from "../lib/io/pg-binary-encode";
@@ -80,14 +80,18 @@ export async function benchConnectors(): Promise<BenchRow[]> {
       }
       return postgres.write(batches(), "green_stream", { mode: "replace" });
     });
+    // One streaming query: batches go to COPY while DuckDB is still parsing (queryToArrowStream).
+    const streamed = await timed(() => postgres.write(queryToArrowStream(session.connection, readGreen), "green_streamed", { mode: "replace" }));
     if (pipelined.value.rows !== green.value.table.numRows) throw new Error(`pipelined load wrote ${pipelined.value.rows} rows`);
+    if (streamed.value.rows !== green.value.table.numRows) throw new Error(`streamed load wrote ${streamed.value.rows} rows`);
     const greenCsv = join(dir, "green.csv");
     await gunzipTo(greenFiles, greenCsv);
     const greenPsql = await psqlCopy(client, schema, green.value.table, greenCsv);
     const n = green.value.table.numRows;
     rows.push(
-      { bench: `CSV.gz → Postgres (3 green files, ${n.toLocaleString("en-US")} rows)`, metric: "end to end: parse CSV.gz + binary COPY", value: `${rate(n, green.millis)} (${ms(green.millis)})`, baseline: `${rate(n, greenPsql)} psql \\copy of the decompressed CSV`, target: "≥ 1.5× psql" },
+      { bench: `CSV.gz → Postgres (3 green files, ${n.toLocaleString("en-US")} rows)`, metric: "end to end: parse CSV.gz + binary COPY", value: `${rate(n, green.millis)} (${ms(green.millis)})`, baseline: `${rate(n, greenPsql)} psql \\copy of the decompressed CSV (${(greenPsql / green.millis).toFixed(2)}× psql)`, target: "≥ 1.5× psql" },
       { bench: `CSV.gz → Postgres (3 green files, ${n.toLocaleString("en-US")} rows)`, metric: "end to end, pipelined per file (stream of batches)", value: `${rate(n, pipelined.millis)} (${ms(pipelined.millis)})`, baseline: `${(greenPsql / pipelined.millis).toFixed(2)}× psql`, target: "≥ 1.5× psql" },
+      { bench: `CSV.gz → Postgres (3 green files, ${n.toLocaleString("en-US")} rows)`, metric: "end to end, streamed (COPY while DuckDB parses)", value: `${rate(n, streamed.millis)} (${ms(streamed.millis)})`, baseline: `${(greenPsql / streamed.millis).toFixed(2)}× psql`, target: "≥ 1.5× psql" },
       { bench: `CSV.gz → Postgres (3 green files, ${n.toLocaleString("en-US")} rows)`, metric: "binary COPY from Arrow only", value: `${rate(n, green.value.copyMillis)} (${ms(green.value.copyMillis)})`, baseline: `${(greenPsql / green.value.copyMillis).toFixed(2)}× psql`, target: "" },
     );
 
@@ -121,11 +125,14 @@ export async function benchConnectors(): Promise<BenchRow[]> {
       return { table, copyMillis: performance.now() - parsedAt };
     });
     const peak = rss.stop();
+    const genStreamed = await timed(() => postgres.write(queryToArrowStream(session.connection, readGen), "generated_stream", { mode: "replace" }));
+    if (genStreamed.value.rows !== million) throw new Error(`streamed load wrote ${genStreamed.value.rows} rows`);
     const genCsv = join(dir, "generated.csv");
     await pipeline(createReadStream(genGz), createGunzip(), createWriteStream(genCsv));
     const genPsql = await psqlCopy(client, schema, gen.value.table, genCsv);
     rows.push(
-      { bench: "CSV.gz → Postgres (generated, 1,000,000 rows × 10 cols)", metric: "end to end: parse CSV.gz + binary COPY", value: `${rate(million, gen.millis)} (${ms(gen.millis)})`, baseline: `${rate(million, genPsql)} psql \\copy of the decompressed CSV`, target: "≥ 1.5× psql" },
+      { bench: "CSV.gz → Postgres (generated, 1,000,000 rows × 10 cols)", metric: "end to end: parse CSV.gz + binary COPY", value: `${rate(million, gen.millis)} (${ms(gen.millis)})`, baseline: `${rate(million, genPsql)} psql \\copy of the decompressed CSV (${(genPsql / gen.millis).toFixed(2)}× psql)`, target: "≥ 1.5× psql" },
+      { bench: "CSV.gz → Postgres (generated, 1,000,000 rows × 10 cols)", metric: "end to end, streamed (COPY while DuckDB parses)", value: `${rate(million, genStreamed.millis)} (${ms(genStreamed.millis)})`, baseline: `${(genPsql / genStreamed.millis).toFixed(2)}× psql`, target: "≥ 1.5× psql" },
       { bench: "CSV.gz → Postgres (generated, 1,000,000 rows × 10 cols)", metric: "binary COPY from Arrow only", value: `${rate(million, gen.value.copyMillis)} (${ms(gen.value.copyMillis)})`, baseline: `${(genPsql / gen.value.copyMillis).toFixed(2)}× psql`, target: "" },
       { bench: "CSV.gz → Postgres (generated, 1,000,000 rows × 10 cols)", metric: "peak RSS of the process", value: mb(peak), baseline: "", target: "" },
     );

@@ -12,7 +12,9 @@
  * sluice_arrow_scan('<id>')`, rather than through an Appender: the Appender does DuckDB's storage work
  * synchronously on the JS thread (≈ 2.5–3× the time of DuckDB reading the same data from Parquet), while
  * the scan leaves it to a DuckDB thread and only fills chunks in JS (≈ 0.15 s of ≈ 1.2 s per 1M × 20),
- * ≈ 1.3–1.5× the Parquet read and the event loop stays free meanwhile.
+ * ≈ 1.3–1.5× the Parquet read and the event loop stays free meanwhile. The scan supports projection
+ * pushdown, so `registerArrowView` can expose a table as a view that loads nothing up front: each query
+ * copies only the columns it reads (the run database uses this for in-memory upstreams).
  */
 import duckdb from "@duckdb/node-bindings";
 import {
@@ -94,7 +96,7 @@ export async function arrowToDuckDB(
   if (options.method === "appender") return viaAppender(connection, create, tableName, table, plans);
   registerScanFunction(connection);
   const id = String(++scanCounter);
-  scans.set(id, { table, plans, batch: 0, row: 0 });
+  scans.set(id, { table, plans });
   try {
     await connection.run(`${create} AS SELECT * FROM sluice_arrow_scan('${id}')`);
   } finally {
@@ -103,16 +105,52 @@ export async function arrowToDuckDB(
   return { rows: table.numRows };
 }
 
-/** A table being scanned: where the next chunk starts. */
-interface ScanState {
+/** A table that `sluice_arrow_scan('<id>')` reads. */
+interface ScanSource {
   table: Table;
   plans: ColumnPlan[];
+}
+
+/** One scan of a source (a view is scanned once per query): where the next chunk starts, which columns. */
+interface ScanState {
+  source: ScanSource;
   batch: number;
   row: number;
+  /** Source column of each output vector (projection pushdown: only the columns the query reads). */
+  columns: number[];
+}
+
+/**
+ * Makes an Arrow table readable as a DuckDB view without loading it: every query over the view scans the
+ * Arrow buffers (only the columns it reads: projection pushdown), so an aggregate over 3 of 20 columns
+ * copies 3. The table stays referenced until `release()` (call it after dropping the view). Scans run on
+ * this thread: never query the view through a synchronous DuckDB call here.
+ */
+export async function registerArrowView(
+  connection: DuckDBConnection,
+  viewName: string,
+  source: Table | Uint8Array,
+  options: { replace?: boolean } = {},
+): Promise<{ rows: number; release(): void }> {
+  const table = isUint8Array(source) ? tableFromIPC(source) : source;
+  const plans = table.schema.fields.map((field) => planColumn(viewName, field));
+  if (plans.length === 0) {
+    throw new UserError("no_columns", `table ${viewName}: an Arrow table without columns cannot be a DuckDB table`, { block: viewName });
+  }
+  registerScanFunction(connection);
+  const id = String(++scanCounter);
+  scans.set(id, { table, plans });
+  try {
+    await connection.run(`${options.replace ? "CREATE OR REPLACE" : "CREATE"} VIEW ${quoteIdentifier(viewName)} AS SELECT * FROM sluice_arrow_scan('${id}')`);
+  } catch (error) {
+    scans.delete(id);
+    throw error;
+  }
+  return { rows: table.numRows, release: () => scans.delete(id) };
 }
 
 /** Tables handed to `sluice_arrow_scan` by id; the function itself is registered once per connection. */
-const scans = new Map<string, ScanState>();
+const scans = new Map<string, ScanSource>();
 let scanCounter = 0;
 const registeredOn = new WeakSet<DuckDBConnection>();
 
@@ -132,12 +170,22 @@ function registerScanFunction(connection: DuckDBConnection): void {
       bind.setCardinality(state.table.numRows, true);
       bind.setBindData({ id });
     },
-    // One thread: the chunks come from the JS thread one at a time anyway, and one thread keeps row order.
-    initFunction: (init) => init.setMaxThreads(1),
-    mainFunction: (info, output) => {
-      const bindData: unknown = info.getBindData();
+    supportsProjectionPushdown: true,
+    initFunction: (init) => {
+      // One thread: the chunks come from the JS thread one at a time anyway, and one thread keeps row order.
+      init.setMaxThreads(1);
+      const bindData: unknown = init.getBindData();
       const id: unknown = typeof bindData === "object" && bindData !== null ? Reflect.get(bindData, "id") : undefined;
-      const state = typeof id === "string" ? scans.get(id) : undefined;
+      const source = typeof id === "string" ? scans.get(id) : undefined;
+      if (source === undefined) {
+        init.setError(`sluice_arrow_scan: the Arrow table under id ${String(id)} is gone`);
+        return;
+      }
+      const state: ScanState = { source, batch: 0, row: 0, columns: init.getColumnIndexes() };
+      init.setInitData(state);
+    },
+    mainFunction: (info, output) => {
+      const state = info.getInitData() as ScanState | undefined;
       try {
         output.rowCount = state === undefined ? 0 : fillNextChunk(state, output.chunk);
       } catch (error) {
@@ -159,7 +207,7 @@ type RawChunk = DuckDBDataChunk["chunk"];
 
 /** Writes the next ≤ 2048 rows of the scanned table into `chunk`; returns how many (0 at the end). */
 function fillNextChunk(state: ScanState, chunk: RawChunk): number {
-  const batches = state.table.batches;
+  const batches = state.source.table.batches;
   while (state.batch < batches.length && state.row >= batches[state.batch].numRows) {
     state.batch++;
     state.row = 0;
@@ -168,7 +216,13 @@ function fillNextChunk(state: ScanState, chunk: RawChunk): number {
   const batch = batches[state.batch];
   const count = Math.min(VECTOR_SIZE, batch.numRows - state.row);
   duckdb.data_chunk_set_size(chunk, count);
-  writeRows(chunk, state.plans, batch.data.children, state.row, count);
+  const { plans } = state.source;
+  const children = batch.data.children;
+  state.columns.forEach((source, c) => {
+    const vector = duckdb.data_chunk_get_vector(chunk, c);
+    writeValidity(vector, children[source], state.row, count);
+    plans[source].write(vector, children[source], state.row, count);
+  });
   state.row += count;
   return count;
 }

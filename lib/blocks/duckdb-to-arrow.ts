@@ -1,14 +1,18 @@
 /**
- * DuckDB → Arrow. The fastest path measured here (DESIGN §12) is `COPY (query) TO '….parquet'` (DuckDB
- * writes Parquet on all its threads, natively) followed by parquet-wasm `readParquet(bytes, {batchSize:
- * 131072})`. The Node bindings' row-wise readers are 10× slower and use GBs. The decode half runs off the
- * main thread (in the requesting block's worker, or any pool worker) because parquet-wasm memory never shrinks.
+ * DuckDB → Arrow. First choice: the result's data chunks copied straight into Arrow buffers
+ * (`duckdb-chunks.ts`: no file, no decoder, the query streams while its chunks are copied). For result types
+ * that path does not convert (HUGEINT, UUID, INTERVAL, ENUM, nested types…), the Parquet hand-off:
+ * `COPY (query) TO '….parquet'` (DuckDB writes Parquet on all its threads) followed by parquet-wasm
+ * `readParquet(bytes, {batchSize: 131072})`, decoded off the main thread (in the requesting block's worker,
+ * or any pool worker) because parquet-wasm memory never shrinks. The Node bindings' row-wise readers are
+ * 10× slower and use GBs (DESIGN §12).
  */
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { tableFromIPC, type Table } from "apache-arrow";
+import { duckdbChunksToArrow } from "./duckdb-chunks";
 import { runWithParams } from "./duckdb-params";
 import { quoteLiteral, trimStatement } from "./sql-text";
 
@@ -31,8 +35,9 @@ export async function copyQueryToParquet(
 }
 
 /**
- * A DuckDB query's result as an apache-arrow Table: COPY to a temporary Parquet file on this thread,
- * decoded by `decode` off this thread, returned as IPC and wrapped here without a copy.
+ * A DuckDB query's result as an apache-arrow Table: from its chunks when every column type allows
+ * (`duckdbChunksToArrow`), otherwise COPY to a temporary Parquet file on this thread, decoded by `decode`
+ * off this thread, returned as IPC and wrapped here without a copy.
  */
 export async function duckdbToArrow(
   connection: DuckDBConnection,
@@ -40,6 +45,8 @@ export async function duckdbToArrow(
   params: readonly unknown[],
   options: { tempDir: string; decode: ParquetDecoder },
 ): Promise<Table> {
+  const direct = await duckdbChunksToArrow(connection, query, params);
+  if (direct !== null) return direct;
   const path = join(options.tempDir, `query-${randomUUID()}.parquet`);
   try {
     await copyQueryToParquet(connection, query, params, path);

@@ -5,22 +5,26 @@
  *
  * Every upstream of a block is made visible under its block name before the block runs:
  * - a table already here from this run (same output)     → nothing to do;
- * - in-memory Arrow IPC (a TypeScript upstream this run) → loaded with `arrowToDuckDB` (buffer copies);
+ * - in-memory Arrow IPC (a TypeScript upstream this run) → a view over the Arrow buffers (`registerArrowView`):
+ *   nothing is loaded up front, each query copies only the columns it reads (an aggregate over 3 of 20
+ *   columns copies 3), straight from the IPC bytes this run already holds;
  * - a persisted Parquet file (a cached SQL upstream)     → `CREATE VIEW … AS SELECT * FROM read_parquet(…)`;
- * - a persisted Arrow IPC file                           → read and loaded like in-memory IPC.
+ * - a persisted Arrow IPC file                           → read and loaded with `arrowToDuckDB` (buffer copies).
  */
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import type { BlockInput } from "../executors/types";
 import type { OutputRecord } from "../store/output-types";
-import { arrowToDuckDB } from "./arrow-to-duckdb";
+import { arrowToDuckDB, registerArrowView } from "./arrow-to-duckdb";
 import { quoteIdentifier, quoteLiteral } from "./sql-text";
 
 /** What a name in the run database currently holds, and which output it came from. */
 interface Entry {
   kind: "table" | "view";
   key: string;
+  /** Frees the Arrow table behind a view over Arrow buffers, once the view is dropped. */
+  release?: () => void;
 }
 
 /** Identity of an output: same file, same size, same rows ⇒ same data (a retried upstream writes a new file or size). */
@@ -88,6 +92,7 @@ export class RunDatabase {
     this.entries.delete(name);
     if (entry?.kind === "view") await connection.run(`DROP VIEW IF EXISTS ${quoteIdentifier(name)}`);
     else if (entry?.kind === "table") await connection.run(`DROP TABLE IF EXISTS ${quoteIdentifier(name)}`);
+    entry?.release?.();
   }
 
   private async ensureInput(input: BlockInput): Promise<void> {
@@ -97,8 +102,8 @@ export class RunDatabase {
     const connection = await this.adminConnection();
     await this.dropName(input.name, connection);
     if (input.ipc !== undefined) {
-      await arrowToDuckDB(connection, input.name, input.ipc);
-      this.entries.set(input.name, { kind: "table", key });
+      const { release } = await registerArrowView(connection, input.name, input.ipc);
+      this.entries.set(input.name, { kind: "view", key, release });
       return;
     }
     const { format, path } = input.output.ref;
@@ -108,6 +113,7 @@ export class RunDatabase {
         this.entries.set(input.name, { kind: "view", key });
         return;
       case "arrow":
+        // Loaded once (a cached upstream from an earlier run): the file's bytes need not stay in memory.
         await arrowToDuckDB(connection, input.name, new Uint8Array(await readFile(path)));
         this.entries.set(input.name, { kind: "table", key });
         return;
@@ -121,6 +127,8 @@ export class RunDatabase {
     this.admin?.closeSync();
     this.admin = null;
     this.instance.closeSync();
+    for (const entry of this.entries.values()) entry.release?.();
+    this.entries.clear();
     await rm(this.tempDir, { recursive: true, force: true });
   }
 }

@@ -8,10 +8,10 @@ import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { createInterface } from "node:readline";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { Table } from "apache-arrow";
+import type { RecordBatch, Table } from "apache-arrow";
 import { UserError } from "../core/errors";
 import { quoteLiteral } from "../blocks/sql-text";
-import { queryToArrow } from "./duckdb-session";
+import { queryToArrow, queryToArrowStream } from "./duckdb-session";
 import { errorMessage } from "./redact";
 
 /** How to parse a CSV file. */
@@ -45,6 +45,19 @@ export function readCsvSql(file: string, options: CsvOptions = {}): string {
 export async function readCsvFile(connection: DuckDBConnection, file: string, source: string, options: CsvOptions = {}, tempDir?: string): Promise<Table> {
   try {
     return await queryToArrow(connection, readCsvSql(file, options), [], tempDir);
+  } catch (error) {
+    throw await csvError(error, file, source, options);
+  }
+}
+
+/**
+ * Streams a local CSV (or .csv.gz) file as Arrow record batches while DuckDB parses it; errors as in
+ * `readCsvFile` (a bad row may surface after earlier batches were yielded). Run nothing else on
+ * `connection` until the stream ends.
+ */
+export async function* streamCsvFile(connection: DuckDBConnection, file: string, source: string, options: CsvOptions = {}, tempDir?: string): AsyncGenerator<RecordBatch> {
+  try {
+    yield* queryToArrowStream(connection, readCsvSql(file, options), [], tempDir);
   } catch (error) {
     throw await csvError(error, file, source, options);
   }

@@ -1,6 +1,7 @@
 /**
- * The DuckDB plumbing every file-ish connector shares: an embedded database, query → Arrow through the
- * engine's Parquet hand-off (DESIGN §12, `lib/blocks/duckdb-to-arrow.ts`), Arrow → DuckDB by buffer copy
+ * The DuckDB plumbing every file-ish connector shares: an embedded database, query → Arrow straight from
+ * DuckDB's result chunks (`lib/blocks/duckdb-chunks.ts`; the Parquet hand-off of `duckdb-to-arrow.ts` for
+ * the few types that path does not convert), as a table or as a stream of batches, Arrow → DuckDB by buffer copy
  * (`lib/blocks/arrow-to-duckdb.ts`), and the Arrow → DuckDB type names used in `read_csv(columns = …)` and
  * `hive_types`. Decoding happens on the calling thread: connectors run inside block worker threads, whose
  * parquet-wasm memory the pool recycles (DESIGN §12).
@@ -12,6 +13,7 @@ import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { DataType, TimeUnit, Table, type Field, type RecordBatch } from "apache-arrow";
 import { UserError } from "../core/errors";
 import { arrowToDuckDB } from "../blocks/arrow-to-duckdb";
+import { openDuckDBBatches } from "../blocks/duckdb-chunks";
 import { duckdbToArrow } from "../blocks/duckdb-to-arrow";
 import { parquetToIPC } from "../blocks/parquet-arrow";
 
@@ -34,9 +36,23 @@ export async function openDuckDB(path = ":memory:"): Promise<DuckDBSession> {
   };
 }
 
-/** Runs a DuckDB query and returns its result as Arrow (via a temporary Parquet file, decoded here). */
+/** Runs a DuckDB query and returns its result as Arrow (from its chunks, or via a temporary Parquet file decoded here). */
 export async function queryToArrow(connection: DuckDBConnection, sql: string, params: readonly unknown[] = [], tempDir = tmpdir()): Promise<Table> {
   return duckdbToArrow(connection, sql, params, { tempDir, decode: async (path) => parquetToIPC(await readFile(path)) });
+}
+
+/**
+ * Runs a DuckDB query and streams its result as record batches while DuckDB is still producing it (so a
+ * writer downstream, e.g. a Postgres COPY, overlaps with the query). Results with a type the chunk path does
+ * not convert are read whole first (`queryToArrow`). Run nothing else on `connection` until the stream ends.
+ */
+export async function* queryToArrowStream(connection: DuckDBConnection, sql: string, params: readonly unknown[] = [], tempDir = tmpdir()): AsyncGenerator<RecordBatch> {
+  const stream = await openDuckDBBatches(connection, sql, params);
+  if (stream === null) {
+    yield* (await queryToArrow(connection, sql, params, tempDir)).batches;
+    return;
+  }
+  yield* stream.batches;
 }
 
 /** A Table from either a Table or a stream of batches (DuckDB loads need the whole schema up front). */

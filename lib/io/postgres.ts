@@ -360,9 +360,19 @@ async function copyBatches(
   done.catch(() => undefined);
   let failed: unknown = null;
   stream.on("error", (error) => (failed = error));
+  // Pipelined: a full stream buffer is waited for only after the next chunk is encoded, so Postgres parses
+  // chunk k while this thread encodes chunk k+1 (the encoder is a lazy generator).
+  let drained: Promise<unknown> | null = null;
   const write = async (buf: Buffer): Promise<void> => {
+    if (drained !== null) {
+      await drained;
+      drained = null;
+    }
     if (failed !== null) throw failed;
-    if (!stream.write(buf)) await Promise.race([once(stream, "drain"), done]);
+    if (!stream.write(buf)) {
+      drained = Promise.race([once(stream, "drain"), done]);
+      drained.catch(() => undefined); // awaited (and its error thrown) at the next write
+    }
   };
   let rows = 0;
   await write(COPY_HEADER);
@@ -382,6 +392,7 @@ async function copyBatches(
     await done.catch(() => undefined);
     throw error;
   }
+  if (drained !== null) await drained;
   stream.end(COPY_TRAILER);
   await done;
   return rows;
