@@ -1,13 +1,27 @@
 "use client";
 
-import { Background, Controls, Handle, Position, ReactFlow, type Connection, type Edge, type Node, type NodeProps } from "@xyflow/react";
+import {
+  Background,
+  Controls,
+  Handle,
+  Position,
+  ReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type Node,
+  type NodeProps,
+  type ReactFlowInstance,
+} from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { memo, useEffect, useMemo } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { BlockType } from "@/lib/core/model";
 import type { BlockRunState } from "@/lib/core/run-model";
 import { useEditor } from "../editor/EditorProvider";
 import { recordMetric } from "../editor/editor-store";
-import { layoutGraph, NODE_HEIGHT, NODE_WIDTH } from "./graph-layout";
+import { NODE_HEIGHT, NODE_WIDTH } from "./graph-layout";
+import { useGraphLayout } from "./use-graph-layout";
+import { reuseUnchanged } from "./reuse-unchanged";
 
 type BlockNodeData = { label: string; blockType: BlockType; state: BlockRunState | "idle" };
 type BlockNode = Node<BlockNodeData, "block">;
@@ -26,6 +40,22 @@ const BlockNodeView = memo(function BlockNodeView({ data }: NodeProps<BlockNode>
 });
 
 const nodeTypes = { block: BlockNodeView };
+const DELETE_KEYS = ["Delete", "Backspace"];
+
+function sameNode(a: BlockNode, b: BlockNode): boolean {
+  return (
+    a.position.x === b.position.x &&
+    a.position.y === b.position.y &&
+    a.hidden === b.hidden &&
+    a.data.label === b.data.label &&
+    a.data.blockType === b.data.blockType &&
+    a.data.state === b.data.state
+  );
+}
+
+function sameEdge(a: Edge, b: Edge): boolean {
+  return a.source === b.source && a.target === b.target && a.animated === b.animated && a.selected === b.selected;
+}
 
 /**
  * The DAG (DESIGN §8): nodes coloured by block type and run state, laid out with dagre; dragging from a
@@ -34,27 +64,68 @@ const nodeTypes = { block: BlockNodeView };
  */
 export function PipelineGraph() {
   const blocks = useEditor((s) => s.pipeline.blocks);
-  const status = useEditor((s) => s.status);
+  // Only the states, as one string: log lines, progress and row counts change `status` without changing what the graph shows.
+  const states = useEditor((s) => blocks.map((b) => s.status[b.name]?.state ?? "idle").join(","));
   const graphError = useEditor((s) => s.graphError);
   const changePipeline = useEditor((s) => s.changePipeline);
   const setFocused = useEditor((s) => s.setFocused);
   const setGraphError = useEditor((s) => s.setGraphError);
 
   const structure = blocks.map((b) => `${b.name}<${b.upstream.join(",")}`).join(";");
-  // The layout depends on names and edges only (`structure`), not on states.
-  const positions = useMemo(() => layoutGraph(blocks), [structure]);
+  // The layout depends on names and edges only (`structure`), not on states; above 50 blocks it runs in a worker.
+  const positions = useGraphLayout(blocks, structure);
+  const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
 
-  const nodes: BlockNode[] = blocks.map((b) => ({
-    id: b.name,
-    type: "block",
-    position: positions.get(b.name) ?? { x: 0, y: 0 },
-    data: { label: b.name, blockType: b.type, state: status[b.name]?.state ?? "idle" },
-  }));
-  const edges: Edge[] = blocks.flatMap((b) => b.upstream.map((up) => ({ id: `${up}->${b.name}`, source: up, target: b.name, animated: status[b.name]?.state === "running" })));
+  // Node and edge objects are kept from one render to the next unless what they show changed, so that
+  // React Flow (and the memoised node view) only update the nodes whose state changed during a run.
+  const previousNodes = useRef(new Map<string, BlockNode>());
+  const previousEdges = useRef(new Map<string, Edge>());
+  const nodes = useMemo(() => {
+    const stateList = states.split(",") as (BlockRunState | "idle")[];
+    const next: BlockNode[] = blocks.map((b, i) => {
+      const position = positions?.get(b.name);
+      return {
+        id: b.name,
+        type: "block",
+        position: position ?? { x: 0, y: 0 },
+        // A block added since the last layout waits, hidden, for the worker's next one.
+        hidden: position === undefined,
+        data: { label: b.name, blockType: b.type, state: stateList[i] ?? "idle" },
+      };
+    });
+    return reuseUnchanged(previousNodes.current, next, sameNode);
+  }, [blocks, positions, states]);
+  const edges = useMemo(() => {
+    const stateList = states.split(",");
+    const next: Edge[] = blocks.flatMap((b, i) =>
+      b.upstream.map((up) => {
+        const id = `${up}->${b.name}`;
+        return { id, source: up, target: b.name, animated: stateList[i] === "running", selected: selectedEdges.has(id) };
+      }),
+    );
+    return reuseUnchanged(previousEdges.current, next, sameEdge);
+  }, [blocks, states, selectedEdges]);
 
+  // Fit the whole graph in view when its layout changes (opening, a block or an edge added or removed).
+  const flow = useRef<ReactFlowInstance<BlockNode, Edge> | null>(null);
   useEffect(() => {
+    if (!positions) return;
     recordMetric("graph-rendered", { nodes: blocks.length });
-  }, [blocks.length]);
+    // React Flow queues this until it has measured the nodes it just got.
+    void flow.current?.fitView({ maxZoom: 1.2 });
+  }, [positions, blocks.length]);
+
+  const onEdgesChange = useCallback((changes: EdgeChange<Edge>[]) => {
+    // Edges are controlled: React Flow's selection has to be kept here for Delete to find the selected edge.
+    const selections = changes.filter((c) => c.type === "select");
+    if (selections.length === 0) return;
+    setSelectedEdges((previous) => {
+      const next = new Set(previous);
+      for (const change of selections) if (change.selected) next.add(change.id);
+      else next.delete(change.id);
+      return next;
+    });
+  }, []);
 
   const onConnect = (connection: Connection) => {
     if (!connection.source || !connection.target) return;
@@ -80,13 +151,18 @@ export function PipelineGraph() {
           </button>
         </div>
       )}
+      {!positions && <div className="graph-loading">laying out {blocks.length} blocks…</div>}
       <ReactFlow
-        key={structure}
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        onInit={(instance) => {
+          flow.current = instance;
+        }}
         onConnect={onConnect}
+        onEdgesChange={onEdgesChange}
         onEdgesDelete={onEdgesDelete}
+        deleteKeyCode={DELETE_KEYS}
         onNodeClick={onNodeClick}
         nodesDraggable={false}
         fitView

@@ -5,7 +5,7 @@
  * output. Type names are those of the Arrow type the persisted Parquet file reads back as (DuckDB writes
  * HUGEINT as DOUBLE and TIMESTAMP_S as microseconds, for example), checked by a test against parquet-wasm.
  */
-import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
+import { DOUBLE, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
 import {
   Binary,
   Bool,
@@ -32,7 +32,7 @@ import {
   Uint8,
   Utf8,
 } from "apache-arrow";
-import type { ColumnSummary, OutputSummary } from "../store/output-types";
+import { DAY_MS, makeHistogram, planHistogram, type ColumnHistogram, type ColumnSummary, type EdgeUnit, type HistogramPlan, type OutputSummary } from "../store/output-types";
 import { quoteIdentifier } from "./sql-text";
 
 /** The Arrow type DuckDB's Parquet writer + parquet-wasm produce for a DuckDB type, or null when there is none worth naming. */
@@ -202,6 +202,63 @@ function renderValue(value: unknown, render: Render): ColumnSummary["min"] {
   }
 }
 
+/** How a column is binned: the SQL of its values as DOUBLE in the unit of its Arrow type, as `arrow-summary.ts` bins them. */
+interface Binning {
+  sql: string;
+  kind: ColumnHistogram["kind"];
+  integral: boolean;
+  toEdge: EdgeUnit;
+}
+
+const asIs: EdgeUnit = (value) => value;
+const microsToMs: EdgeUnit = (value) => value / 1000;
+
+function binningOf(type: DuckDBType, column: string): Binning | null {
+  const number = (integral: boolean): Binning => ({ sql: `${column}::DOUBLE`, kind: "number", integral, toEdge: asIs });
+  switch (type.typeId) {
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.UBIGINT:
+      return number(true);
+    // HUGEINT is written to Parquet as DOUBLE, so it is binned as one.
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+      return number(false);
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+      // NaN is left out, as in the Arrow summary.
+      return { ...number(false), sql: `CASE WHEN isnan(${column}) THEN NULL ELSE ${column}::DOUBLE END` };
+    case DuckDBTypeId.DATE:
+      return { sql: `(${column} - DATE '1970-01-01')::DOUBLE`, kind: "time", integral: true, toEdge: (days) => days * DAY_MS };
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return { sql: `epoch_us(${column})::DOUBLE`, kind: "time", integral: true, toEdge: microsToMs };
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return { sql: `epoch_ms(${column})::DOUBLE`, kind: "time", integral: true, toEdge: asIs };
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return { sql: `epoch_ns(${column})::DOUBLE`, kind: "time", integral: true, toEdge: (value) => value / 1_000_000 };
+    default:
+      return null;
+  }
+}
+
+/** `histogram()`'s MAP as node-api returns it, `[{ key, value }]`, into counts per bin. */
+function binCounts(value: unknown, bins: number): number[] {
+  const counts = new Array<number>(bins).fill(0);
+  if (!Array.isArray(value)) return counts;
+  for (const entry of value as { key: unknown; value: unknown }[]) {
+    const bin = Number(entry.key);
+    if (bin >= 0 && bin < bins) counts[bin] = toCount(entry.value);
+  }
+  return counts;
+}
+
 function toCount(value: unknown): number {
   return typeof value === "bigint" ? Number(value) : typeof value === "number" ? value : 0;
 }
@@ -225,12 +282,24 @@ export async function summarizeDuckDBTable(connection: DuckDBConnection, table: 
     const distinct = render === "none" && types[i].typeId !== DuckDBTypeId.BLOB && types[i].typeId !== DuckDBTypeId.UUID ? "0" : `${countDistinct}${column})`;
     parts.push(`count(${column})`, extremeSql("min", column, render), extremeSql("max", column, render), distinct);
   });
+  // Histogram bounds, in the same scan: count, min and max of each binnable column's values.
+  const binnings = names.map((name, i) => binningOf(types[i], quoteIdentifier(name)));
+  const boundsAt = new Map<number, number>();
+  binnings.forEach((binning, i) => {
+    if (!binning) return;
+    boundsAt.set(i, parts.length);
+    parts.push(`count(${binning.sql})`, `min(${binning.sql})`, `max(${binning.sql})`);
+  });
   const reader = await connection.runAndReadAll(`SELECT ${parts.join(", ")} FROM ${quoteIdentifier(table)}`);
   const row = reader.getRowsJS()[0] ?? [];
   const rows = toCount(row[0]);
+  const histograms = await binTable(connection, table, binnings, (i) => {
+    const at = boundsAt.get(i);
+    return at === undefined ? null : { count: toCount(row[at]), low: row[at + 1], high: row[at + 2] };
+  });
   const columns: ColumnSummary[] = names.map((name, i) => {
     const base = 1 + i * 4;
-    return {
+    const column: ColumnSummary = {
       name,
       type: arrowTypeName(types[i]),
       nulls: rows - toCount(row[base]),
@@ -238,6 +307,51 @@ export async function summarizeDuckDBTable(connection: DuckDBConnection, table: 
       max: renderValue(row[base + 2], renders[i]),
       distinct: toCount(row[base + 3]),
     };
+    const histogram = histograms.get(i);
+    if (histogram) column.histogram = histogram;
+    return column;
   });
   return { rows, columns };
+}
+
+/**
+ * The histograms of the binnable columns (`planHistogram`'s bins, so they equal those of the Arrow summary of
+ * the same data), in one more scan of the table: `histogram()` of each value's bin number,
+ * `least(floor((value - low) / width), bins - 1)` in double precision, as `binOf` computes it. Columns with a
+ * single bin need no scan: their count is the bin's.
+ */
+async function binTable(
+  connection: DuckDBConnection,
+  table: string,
+  binnings: readonly (Binning | null)[],
+  boundsOf: (column: number) => { count: number; low: unknown; high: unknown } | null,
+): Promise<Map<number, ColumnHistogram>> {
+  const plans = new Map<number, { plan: HistogramPlan; binning: Binning; count: number }>();
+  binnings.forEach((binning, i) => {
+    const bounds = boundsOf(i);
+    if (!binning || !bounds || typeof bounds.low !== "number" || typeof bounds.high !== "number") return;
+    const plan = planHistogram(bounds.low, bounds.high, binning.integral);
+    if (plan) plans.set(i, { plan, binning, count: bounds.count });
+  });
+  const scanned = [...plans].filter(([, { plan }]) => plan.bins > 1);
+  const counts = new Map<number, number[]>();
+  if (scanned.length > 0) {
+    const params: number[] = [];
+    const selects = scanned.map(([, { plan, binning }]) => {
+      params.push(plan.low, plan.width);
+      const low = `$${params.length - 1}::DOUBLE`;
+      const width = `$${params.length}::DOUBLE`;
+      // The FILTER matters: least() ignores NULL arguments, so a null value would land in the last bin.
+      return `histogram(least(floor((${binning.sql} - ${low}) / ${width}), ${plan.bins - 1})::INTEGER) FILTER (WHERE ${binning.sql} IS NOT NULL)`;
+    });
+    // Typed as DOUBLE: node-api would bind an integral JS number as BIGINT (and refuse one beyond 2^63).
+    const reader = await connection.runAndReadAll(`SELECT ${selects.join(", ")} FROM ${quoteIdentifier(table)}`, params, params.map(() => DOUBLE));
+    const row = reader.getRowsJS()[0] ?? [];
+    scanned.forEach(([i, { plan }], k) => counts.set(i, binCounts(row[k], plan.bins)));
+  }
+  const histograms = new Map<number, ColumnHistogram>();
+  for (const [i, { plan, binning, count }] of plans) {
+    histograms.set(i, makeHistogram(plan, counts.get(i) ?? [count], binning.kind, binning.toEdge));
+  }
+  return histograms;
 }

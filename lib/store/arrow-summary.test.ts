@@ -14,8 +14,11 @@ import {
   List,
   Null,
   Table,
+  DateMillisecond,
   TimestampMicrosecond,
+  TimestampMillisecond,
   TimestampNanosecond,
+  TimestampSecond,
   Uint32,
   Uint64,
   Uint8,
@@ -61,7 +64,16 @@ describe("summarizeArrowTable", () => {
     const summary = summarizeArrowTable(table);
     expect(summary.rows).toBe(5);
     const byName = Object.fromEntries(summary.columns.map((c) => [c.name, c]));
-    expect(byName.i32).toEqual({ name: "i32", type: "Int32", nulls: 1, min: -3, max: 100, distinct: 3 });
+    // [-3, 100] holds 104 integers: bins of width ceil(104 / 20) = 6, 18 of them to cover it (edges -3 … 105).
+    expect(byName.i32).toEqual({
+      name: "i32",
+      type: "Int32",
+      nulls: 1,
+      min: -3,
+      max: 100,
+      distinct: 3,
+      histogram: { kind: "number", edges: Array.from({ length: 19 }, (_, i) => -3 + 6 * i), counts: [1, 2, ...Array<number>(15).fill(0), 1] },
+    });
     expect(byName.i8).toMatchObject({ type: "Int8", nulls: 1, min: -128, max: 127, distinct: 4 });
     expect(byName.i16).toMatchObject({ nulls: 0, min: 1, max: 5, distinct: 5 });
     expect(byName.u8).toMatchObject({ nulls: 2, min: 0, max: 255, distinct: 3 });
@@ -177,5 +189,87 @@ describe("summarizeArrowTable", () => {
       expect(Math.abs(c.distinct - n) / n).toBeLessThan(0.015);
     }
     expect(column(table, "floats").max).toBeCloseTo((n - 1) / 3);
+  });
+
+  describe("histograms", () => {
+    const zeros = (n: number) => Array<number>(n).fill(0);
+
+    it("bins small integer ranges one value per bin, leaving out nulls, negatives included", () => {
+      const table = new Table({ n: vectorFromArray([-2, null, -1, 0, 2, 2, null], new Int32()) });
+      expect(column(table, "n").histogram).toEqual({ kind: "number", edges: [-2, -1, 0, 1, 2, 3], counts: [1, 1, 1, 0, 2] });
+    });
+
+    it("gives a single-value column one bin", () => {
+      const table = new Table({
+        i: vectorFromArray([7, 7, null], new Int32()),
+        f: vectorFromArray([1.5, null, 1.5], new Float64()),
+        big: vectorFromArray([-9n, -9n], new Int64()),
+      });
+      expect(column(table, "i").histogram).toEqual({ kind: "number", edges: [7, 8], counts: [2] });
+      expect(column(table, "f").histogram).toEqual({ kind: "number", edges: [1.5, 1.5], counts: [2] });
+      expect(column(table, "big").histogram).toEqual({ kind: "number", edges: [-9, -8], counts: [2] });
+    });
+
+    it("bins floats in 20 bins from min to max, the max in the last bin, NaN left out", () => {
+      const table = new Table({ f: vectorFromArray([-10, -0.5, 0, 9.99, 10, NaN, null, 10], new Float64()) });
+      const counts = zeros(20);
+      counts[0] = 1; // -10
+      counts[9] = 1; // -0.5
+      counts[10] = 1; // 0
+      counts[19] = 3; // 9.99, 10, 10
+      expect(column(table, "f").histogram).toEqual({ kind: "number", edges: Array.from({ length: 21 }, (_, i) => -10 + i), counts });
+    });
+
+    it("covers wide integer ranges with 20 equal bins, 64-bit ones too", () => {
+      const table = new Table({
+        n: vectorFromArray(Array.from({ length: 1000 }, (_, i) => i), new Int32()),
+        big: vectorFromArray(Array.from({ length: 1000 }, (_, i) => BigInt(i) - 500n), new Int64()),
+      });
+      expect(column(table, "n").histogram).toEqual({ kind: "number", edges: Array.from({ length: 21 }, (_, i) => 50 * i), counts: Array<number>(20).fill(50) });
+      expect(column(table, "big").histogram).toEqual({ kind: "number", edges: Array.from({ length: 21 }, (_, i) => 50 * i - 500), counts: Array<number>(20).fill(50) });
+    });
+
+    it("bins dates and timestamps in their own unit, with edges in epoch milliseconds", () => {
+      const base = Date.UTC(2024, 0, 1);
+      const table = new Table({
+        d: vectorFromArray([new Date(base), null, new Date(base + 2 * 86_400_000)], new DateDay()),
+        d64: vectorFromArray([new Date(base), new Date(base + 1)], new DateMillisecond()),
+        s: makeVector(makeData({ type: new TimestampSecond(), length: 4, nullCount: 1, nullBitmap: new Uint8Array([0b1011]), data: new BigInt64Array([BigInt(base / 1000), BigInt(base / 1000 + 10), 5n, BigInt(base / 1000 + 19)]) })),
+        us: makeVector(makeData({ type: new TimestampMicrosecond(), length: 2, data: new BigInt64Array([-3000n, 1000n]) })),
+      });
+      expect(column(table, "d").histogram).toEqual({ kind: "time", edges: [0, 1, 2, 3].map((i) => base + i * 86_400_000), counts: [1, 0, 1] });
+      expect(column(table, "d64").histogram).toEqual({ kind: "time", edges: [base, base + 1, base + 2], counts: [1, 1] });
+      const counts = zeros(20);
+      counts[0] = counts[10] = counts[19] = 1;
+      expect(column(table, "s").histogram).toEqual({ kind: "time", edges: Array.from({ length: 21 }, (_, i) => base + i * 1000), counts });
+      // 4,001 µs in bins of 201 µs: 20 bins, edges at fractions of a millisecond.
+      const usCounts = zeros(20);
+      usCounts[0] = usCounts[19] = 1;
+      expect(column(table, "us").histogram).toEqual({ kind: "time", edges: Array.from({ length: 21 }, (_, i) => (-3000 + 201 * i) / 1000), counts: usCounts });
+    });
+
+    it("counts only the rows of a sliced, multi-batch table", () => {
+      const values = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? null : i));
+      const part = (from: number, to: number) => new Table({ n: vectorFromArray(values.slice(from, to), new Int32()) });
+      const table = tableFromIPC(tableToIPC(part(0, 20).concat(part(20, 40)))).slice(5, 33);
+      // rows 5…32 without multiples of 3: 5 … 32, 28 integers → bins of width 2 starting at 5.
+      const present = values.slice(5, 33).filter((v): v is number => v !== null);
+      const counts = zeros(14);
+      for (const v of present) counts[Math.floor((v - 5) / 2)]++;
+      expect(column(table, "n").histogram).toEqual({ kind: "number", edges: Array.from({ length: 15 }, (_, i) => 5 + 2 * i), counts });
+    });
+
+    it("has none for strings, booleans, decimals, empty, all-null, all-NaN and infinite columns", () => {
+      const table = new Table({
+        s: vectorFromArray(["a", "b"], new Utf8()),
+        b: vectorFromArray([true, false], new Bool()),
+        n: vectorFromArray([null, null], new Float64()),
+        nan: vectorFromArray([NaN, NaN], new Float64()),
+        inf: vectorFromArray([1, Infinity], new Float64()),
+        ms: vectorFromArray([null, null], new TimestampMillisecond()),
+      });
+      for (const c of summarizeArrowTable(table).columns) expect([c.name, c.histogram]).toEqual([c.name, undefined]);
+      expect(column(new Table({ e: vectorFromArray([], new Int32()) }), "e").histogram).toBeUndefined();
+    });
   });
 });

@@ -30,17 +30,38 @@ import {
   type JsonValue,
   type TimeUnitCode,
 } from "./json-value";
-import type { ColumnSummary, OutputSummary } from "./output-types";
+import * as output from "./output-types";
+import type { ColumnHistogram, ColumnSummary, EdgeUnit, OutputSummary } from "./output-types";
+
+const binOf = output.binOf;
+const planHistogram = output.planHistogram;
+const makeHistogram = output.makeHistogram;
 
 type Scalar = ColumnSummary["min"];
 
-/** Scans a column batch by batch, then reports min, max and distinct. */
+/** Scans a column batch by batch, then reports min, max and distinct (and a histogram, for some types). */
 interface ColumnScanner {
   scan(data: Data): void;
   min(): Scalar;
   max(): Scalar;
   distinct(): number;
+  /**
+   * The bins depend on min and max, so they take a second pass over the batches once `scan` has seen them
+   * all; it reads only the typed arrays (no hashing), a few ms per million values.
+   */
+  histogram?(batches: readonly Data[]): ColumnHistogram | undefined;
 }
+
+/** Whether and how a numeric column gets a histogram: its kind, integral bins or not, and its unit → edge unit. */
+interface HistogramSpec {
+  kind: ColumnHistogram["kind"];
+  integral: boolean;
+  toEdge: EdgeUnit;
+}
+
+const identity: EdgeUnit = (value) => value;
+const NUMBER_BINS: HistogramSpec = { kind: "number", integral: false, toEdge: identity };
+const INTEGER_BINS: HistogramSpec = { kind: "number", integral: true, toEdge: identity };
 
 /** The null bitmap when the batch has nulls, else null (the loops then skip validity checks). */
 function bitmapOf(data: Data): Uint8Array | null {
@@ -61,7 +82,10 @@ class NumberScanner implements ColumnScanner {
   private low = Infinity;
   private high = -Infinity;
   private readonly counter = new DistinctCounter();
-  constructor(private readonly render: (value: number) => Scalar) {}
+  constructor(
+    private readonly render: (value: number) => Scalar,
+    private readonly bins: HistogramSpec | null = null,
+  ) {}
 
   scan(data: Data): void {
     const values: unknown = data.values;
@@ -122,6 +146,31 @@ class NumberScanner implements ColumnScanner {
     this.high = high;
   }
 
+  histogram(batches: readonly Data[]): ColumnHistogram | undefined {
+    const spec = this.bins;
+    const plan = spec && planHistogram(this.low, this.high, spec.integral);
+    if (!spec || !plan) return undefined;
+    const counts = new Array<number>(plan.bins).fill(0);
+    for (const data of batches) {
+      const values: unknown = data.values;
+      if (!ArrayBuffer.isView(values) || values instanceof BigInt64Array || values instanceof BigUint64Array || values instanceof DataView) continue;
+      const numbers = values as unknown as ArrayLike<number>;
+      const bitmap = bitmapOf(data);
+      const offset = data.offset;
+      const length = Math.min(data.length, numbers.length);
+      for (let i = 0; i < length; i++) {
+        if (bitmap !== null) {
+          const bit = offset + i;
+          if ((bitmap[bit >> 3] & (1 << (bit & 7))) === 0) continue;
+        }
+        const value = numbers[i];
+        if (value !== value) continue; // NaN
+        counts[binOf(plan, value)]++;
+      }
+    }
+    return makeHistogram(plan, counts, spec.kind, spec.toEdge);
+  }
+
   /** Null when there was no comparable value (no rows, all null, or all NaN). */
   min(): Scalar {
     return this.low > this.high ? null : this.render(this.low);
@@ -145,6 +194,7 @@ class Int64Scanner implements ColumnScanner {
   constructor(
     private readonly signed: boolean,
     private readonly render: (value: bigint) => Scalar,
+    private readonly bins: HistogramSpec | null = null,
   ) {}
 
   scan(data: Data): void {
@@ -190,6 +240,32 @@ class Int64Scanner implements ColumnScanner {
 
   private value(hi: number, lo: number): bigint {
     return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** Bins in double precision (exact below 2^53; beyond, as close as a double gets, like DuckDB's cast). */
+  histogram(batches: readonly Data[]): ColumnHistogram | undefined {
+    const spec = this.bins;
+    const plan = spec && this.seen ? planHistogram(this.minHi * 4294967296 + this.minLo, this.maxHi * 4294967296 + this.maxLo, spec.integral) : null;
+    if (!spec || !plan) return undefined;
+    const counts = new Array<number>(plan.bins).fill(0);
+    const signed = this.signed;
+    for (const data of batches) {
+      const values: unknown = data.values;
+      if (!(values instanceof BigInt64Array || values instanceof BigUint64Array)) continue;
+      const length = Math.min(data.length, values.length);
+      const words = new Int32Array(values.buffer, values.byteOffset, length * 2);
+      const bitmap = bitmapOf(data);
+      const offset = data.offset;
+      for (let i = 0; i < length; i++) {
+        if (bitmap !== null) {
+          const bit = offset + i;
+          if ((bitmap[bit >> 3] & (1 << (bit & 7))) === 0) continue;
+        }
+        const hi = signed ? words[2 * i + 1] : words[2 * i + 1] >>> 0;
+        counts[binOf(plan, hi * 4294967296 + (words[2 * i] >>> 0))]++;
+      }
+    }
+    return makeHistogram(plan, counts, spec.kind, spec.toEdge);
   }
   min(): Scalar {
     return this.seen ? this.render(this.value(this.minHi, this.minLo)) : null;
@@ -443,21 +519,21 @@ function isBinaryType(type: DataType): boolean {
 /** Picks the fastest scanner for a type; the rendering of min/max follows `json-value.ts`. */
 function makeScanner(type: DataType): ColumnScanner {
   if (DataType.isInt(type)) {
-    if (type.bitWidth === 64) return new Int64Scanner(type.isSigned, bigintToJson);
-    return new NumberScanner((value) => value);
+    if (type.bitWidth === 64) return new Int64Scanner(type.isSigned, bigintToJson, INTEGER_BINS);
+    return new NumberScanner((value) => value, INTEGER_BINS);
   }
   if (DataType.isFloat(type)) {
-    return type.precision === 0 ? new GenericScanner(type) : new NumberScanner(numberToJson);
+    return type.precision === 0 ? new GenericScanner(type) : new NumberScanner(numberToJson, NUMBER_BINS);
   }
   if (DataType.isUtf8(type)) return new Utf8Scanner();
   if (DataType.isBool(type)) return new BoolScanner();
   if (DataType.isTimestamp(type) && isTimeUnit(type.unit)) {
     const unit = type.unit;
-    return new Int64Scanner(true, (value) => timestampToIso(value, unit));
+    return new Int64Scanner(true, (value) => timestampToIso(value, unit), { kind: "time", integral: true, toEdge: output.epochToMs(unit) });
   }
   if (DataType.isDate(type)) {
-    if (type.unit === 0) return new NumberScanner(epochDaysToDate);
-    return new Int64Scanner(true, (value) => epochMsToDate(value) ?? value.toString());
+    if (type.unit === 0) return new NumberScanner(epochDaysToDate, { kind: "time", integral: true, toEdge: (days) => days * output.DAY_MS });
+    return new Int64Scanner(true, (value) => epochMsToDate(value) ?? value.toString(), { kind: "time", integral: true, toEdge: identity });
   }
   if (DataType.isTime(type) && isTimeUnit(type.unit)) {
     const unit = type.unit;
@@ -480,7 +556,7 @@ export function summarizeArrowColumn(field: Field, batches: readonly Data[]): Co
     nulls += DataType.isNull(field.type) ? data.length : data.nullCount;
     scanner.scan(data);
   }
-  return {
+  const summary: ColumnSummary = {
     name: field.name,
     type: String(field.type),
     nulls,
@@ -489,6 +565,9 @@ export function summarizeArrowColumn(field: Field, batches: readonly Data[]): Co
     // The estimate can overshoot on small columns; there cannot be more distinct values than non-null ones.
     distinct: Math.min(scanner.distinct(), rows - nulls),
   };
+  const histogram = scanner.histogram?.(batches);
+  if (histogram) summary.histogram = histogram;
+  return summary;
 }
 
 /**
