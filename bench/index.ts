@@ -5,6 +5,7 @@ import { benchConnectors } from "./connectors";
 import { benchQueue } from "./queue";
 import { benchScheduler } from "./scheduler";
 import { benchEditorPreview } from "./editor-preview";
+import { benchNotebook } from "./notebook";
 import { printTable, type BenchRow } from "./report";
 
 /** `npm run bench [name…]`: every benchmark (or the named ones), printed as one table with baselines beside. */
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   connectors: benchConnectors,
   scheduler: benchScheduler,
   "editor-preview": benchEditorPreview,
+  notebook: benchNotebook,
 };
 
 async function main() {

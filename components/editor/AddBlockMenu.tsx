@@ -13,6 +13,8 @@ interface NewBlock {
   type: BlockType;
   language: BlockLanguage;
   code: string;
+  /** The connection a SQL connector template runs in. */
+  connection?: string;
 }
 
 /** The connector templates (templates/io), read from the server when the menu first opens. */
@@ -67,7 +69,7 @@ export function AddBlockMenu() {
 
   const add = async (block: NewBlock) => {
     setBusy(true);
-    await addBlock({ name: uniqueBlockName(block.stem, blocks.map((b) => b.name)), type: block.type, language: block.language, upstream: [], code: block.code, ...("connection" in block && block.connection ? { connection: block.connection } : {}) });
+    await addBlock({ name: uniqueBlockName(block.stem, blocks.map((b) => b.name)), type: block.type, language: block.language, upstream: [], code: block.code, ...(block.connection ? { connection: block.connection } : {}) });
     setBusy(false);
   };
 
@@ -105,7 +107,7 @@ export function AddBlockMenu() {
               className={styles.connectorItem}
               onClick={() => {
                 menu.current?.removeAttribute("open");
-                void add({ stem: t.stem, type: t.type, language: t.language, code: t.code });
+                void add({ stem: t.stem, type: t.type, language: t.language, code: t.code, connection: t.connection });
               }}
             >
               <span className={`badge type-${t.type}`}>{t.type}</span> {t.label}

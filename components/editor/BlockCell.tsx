@@ -67,8 +67,15 @@ function UpstreamPicker({ spec }: { spec: BlockSpec }) {
   );
 }
 
+export interface BlockCellProps {
+  spec: BlockSpec;
+  /** Put the caret in this cell's editor as soon as it exists (the cell was jumped to), then call `onFocusHandled`. */
+  focusRequested?: boolean;
+  onFocusHandled?(): void;
+}
+
 /** One notebook cell: header (type, name, language, upstreams, run menu, state), code, error, logs, output. */
-export function BlockCell({ spec }: { spec: BlockSpec }) {
+export function BlockCell({ spec, focusRequested = false, onFocusHandled }: BlockCellProps) {
   const code = useEditor((s) => s.code[spec.name]);
   const status = useEditor((s) => s.status[spec.name]);
   const output = useEditor((s) => s.outputs[spec.name]);
@@ -85,7 +92,7 @@ export function BlockCell({ spec }: { spec: BlockSpec }) {
   const dirty = code ? code.code !== code.savedCode : false;
 
   return (
-    <section id={`cell-${spec.name}`} className={`cell ${focused ? "focused" : ""}`} data-testid={`cell-${spec.name}`} data-state={state}>
+    <section className={`cell ${focused ? "focused" : ""}`} data-testid={`cell-${spec.name}`} data-state={state}>
       <header className="cell-head">
         <select
           className={`badge type-${spec.type}`}
@@ -149,6 +156,8 @@ export function BlockCell({ spec }: { spec: BlockSpec }) {
           onRun={() => void runFocused(spec.name)}
           onSave={() => void saveAll()}
           onFocus={() => setFocused(spec.name)}
+          focusRequested={focusRequested}
+          onFocusHandled={onFocusHandled}
         />
       )}
       {conflict && <div className="cell-error">{conflict.message}</div>}

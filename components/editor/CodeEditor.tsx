@@ -9,6 +9,14 @@ import { configureMonaco, prefetchBlockTypes } from "./monaco-setup";
 loader.config({ paths: { vs: "/monaco/vs" } });
 
 const LINE_HEIGHT = 19;
+/** An editor starts once its cell has been on screen, with the notebook still, this long: scrolling past a cell starts none. */
+const SETTLE_MS = 120;
+
+/** The editor's height for this code: its lines (at least 4, at most 30) and padding. */
+export function editorHeight(code: string): number {
+  const lines = Math.max(4, code.split("\n").length + 1);
+  return Math.min(lines, 30) * LINE_HEIGHT + 12;
+}
 
 export interface CodeEditorProps {
   block: string;
@@ -18,19 +26,23 @@ export interface CodeEditorProps {
   onRun(): void;
   onSave(): void;
   onFocus(): void;
+  /** Focus the editor as soon as it exists, then call `onFocusHandled`. */
+  focusRequested?: boolean;
+  onFocusHandled?(): void;
 }
 
 /**
- * A Monaco editor sized to its content. Mounted only once the cell comes near the viewport, so a
- * 200-block pipeline does not start 200 editors; until then the code shows as plain text.
+ * A Monaco editor sized to its content. Started only once the cell has been on screen for a moment (until
+ * then the code shows as plain text), and disposed with its model when the cell unmounts (the notebook
+ * unmounts cells far from the viewport; the code itself lives in the editor store).
  */
-export function CodeEditor({ block, language, value, onChange, onRun, onSave, onFocus }: CodeEditorProps) {
+export function CodeEditor({ block, language, value, onChange, onRun, onSave, onFocus, focusRequested = false, onFocusHandled }: CodeEditorProps) {
   const holder = useRef<HTMLDivElement>(null);
   const [visible, setVisible] = useState(false);
+  const [editor, setEditor] = useState<Parameters<OnMount>[0] | null>(null);
   const handlers = useRef({ onRun, onSave, onFocus });
   handlers.current = { onRun, onSave, onFocus };
-  const lines = Math.max(4, value.split("\n").length + 1);
-  const height = Math.min(lines, 30) * LINE_HEIGHT + 12;
+  const height = editorHeight(value);
 
   useEffect(() => {
     if (language === "ts") void prefetchBlockTypes();
@@ -39,24 +51,51 @@ export function CodeEditor({ block, language, value, onChange, onRun, onSave, on
   useEffect(() => {
     const element = holder.current;
     if (!element || visible) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) {
-        setVisible(true);
-        observer.disconnect();
-      }
-    }, { rootMargin: "400px" });
+    const root = element.closest(".notebook");
+    let onScreen = false;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    // (Re)starts the wait while the cell is on screen: every scroll of the notebook starts it over.
+    const settle = () => {
+      if (timer) clearTimeout(timer);
+      timer = onScreen ? setTimeout(() => setVisible(true), SETTLE_MS) : null;
+    };
+    const observer = new IntersectionObserver(
+      (entries) => {
+        onScreen = entries[entries.length - 1]?.isIntersecting ?? false;
+        settle();
+      },
+      { root, rootMargin: "100px 0px" },
+    );
     observer.observe(element);
-    return () => observer.disconnect();
+    root?.addEventListener("scroll", settle, { passive: true });
+    return () => {
+      observer.disconnect();
+      root?.removeEventListener("scroll", settle);
+      if (timer) clearTimeout(timer);
+    };
   }, [visible]);
 
-  const onMount: OnMount = (editor, monaco) => {
-    editor.addAction({ id: "sluice.run-block", label: "Run block", keybindings: [monaco.KeyMod.Shift | monaco.KeyCode.Enter], run: () => handlers.current.onRun() });
-    editor.addAction({ id: "sluice.save", label: "Save", keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS], run: () => handlers.current.onSave() });
-    editor.onDidFocusEditorText(() => handlers.current.onFocus());
+  // A requested focus (the cell was jumped to, or its plain text clicked) starts the editor at once and
+  // focuses it when it is there.
+  const [clicked, setClicked] = useState(false);
+  const wantsFocus = focusRequested || clicked;
+  useEffect(() => {
+    if (wantsFocus && !visible) setVisible(true);
+    if (!wantsFocus || !editor) return;
+    editor.focus();
+    setClicked(false);
+    if (focusRequested) onFocusHandled?.();
+  }, [wantsFocus, focusRequested, visible, editor, onFocusHandled]);
+
+  const onMount: OnMount = (mounted, monaco) => {
+    mounted.addAction({ id: "sluice.run-block", label: "Run block", keybindings: [monaco.KeyMod.Shift | monaco.KeyCode.Enter], run: () => handlers.current.onRun() });
+    mounted.addAction({ id: "sluice.save", label: "Save", keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS], run: () => handlers.current.onSave() });
+    mounted.onDidFocusEditorText(() => handlers.current.onFocus());
+    setEditor(mounted);
   };
 
   return (
-    <div ref={holder} className="code-editor" data-testid={`code-${block}`} style={{ height }}>
+    <div ref={holder} className="code-editor" data-testid={`code-${block}`} data-editor={editor ? "monaco" : "text"} style={{ height }}>
       {visible ? (
         <Editor
           height={height}
@@ -70,7 +109,9 @@ export function CodeEditor({ block, language, value, onChange, onRun, onSave, on
           options={{ minimap: { enabled: false }, scrollBeyondLastLine: false, fontSize: 13, lineHeight: LINE_HEIGHT, automaticLayout: true, tabSize: 2, renderLineHighlight: "none", scrollbar: { alwaysConsumeMouseWheel: false } }}
         />
       ) : (
-        <pre className="code-fallback">{value}</pre>
+        <pre className="code-fallback" onMouseDown={() => setClicked(true)}>
+          {value}
+        </pre>
       )}
     </div>
   );

@@ -2,28 +2,12 @@
 
 import Link from "next/link";
 import { useEffect } from "react";
-import { blocksInDependencyOrder } from "@/lib/core/pipeline-changes";
 import type { PipelineDocument } from "@/lib/server/api/pipelines-service";
 import { PipelineGraph } from "../graph/PipelineGraph";
 import { RunBar } from "../runs/RunBar";
-import { AddBlockMenu } from "./AddBlockMenu";
-import { BlockCell } from "./BlockCell";
 import { ConflictBanner } from "./ConflictBanner";
 import { EditorProvider, useEditor, useEditorStore } from "./EditorProvider";
-
-function Notebook() {
-  const pipeline = useEditor((s) => s.pipeline);
-  const ordered = blocksInDependencyOrder(pipeline);
-  return (
-    <div className="notebook" data-testid="notebook">
-      {ordered.length === 0 && <p className="muted">No blocks yet. Add a loader to start.</p>}
-      {ordered.map((spec) => (
-        <BlockCell key={spec.name} spec={spec} />
-      ))}
-      <AddBlockMenu />
-    </div>
-  );
-}
+import { Notebook } from "./Notebook";
 
 function GlobalNotice() {
   const notice = useEditor((s) => (s.notice && !s.notice.block ? s.notice : null));
