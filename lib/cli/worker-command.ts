@@ -3,13 +3,17 @@ import { parseArgs } from "node:util";
 import { UserError } from "../core/errors";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_PREFIX } from "../executors/queue-protocol";
 import { checkQueueSetup } from "../executors/queue-setup";
-import { readEnv, type Env } from "../server/env";
+import { loadProfiles } from "../io/profiles";
+import { rawEnv, readEnv, type Env } from "../server/env";
+import { openRemoteOutputStore } from "../store/remote-output-connectors";
 import { BlockWorker } from "../worker/block-worker";
 import type { CliIo } from "./run-command";
 
 export const WORKER_USAGE = `usage: sluice worker [--concurrency N] [--queue q]... [--prefix p] [--local]
                      [--lock-duration ms] [--stalled-interval ms] [--grace ms]
-  needs REDIS_URL, and DATABASE_URL unless --local (every worker on this machine, sharing its data directory)`;
+  needs REDIS_URL, and DATABASE_URL unless --local (every worker on this machine, sharing its data directory);
+  SLUICE_QUEUE_PREFIX is the default --prefix; SLUICE_OUTPUT_URL=s3://… or gs://… mirrors outputs for workers
+  that share no disk (client settings from the sluice.yaml connection SLUICE_OUTPUT_CONNECTION)`;
 
 export interface WorkerCommandDeps {
   env?: Env;
@@ -55,9 +59,13 @@ export async function workerCommand(argv: string[], io: CliIo, deps: WorkerComma
   const queues = (values.queue ?? [DEFAULT_QUEUE]).flatMap((q) => q.split(",")).filter((q) => q.length > 0);
   const concurrency = positiveInt("concurrency", values.concurrency, 1);
   const grace = positiveInt("grace", values.grace, 30_000);
+  const remoteOutputs = env.SLUICE_OUTPUT_URL
+    ? openRemoteOutputStore(env.SLUICE_OUTPUT_URL, await loadProfiles(projectDir, rawEnv()), env.SLUICE_OUTPUT_CONNECTION)
+    : undefined;
   const worker = await BlockWorker.start({
     redisUrl: setup.redisUrl,
-    prefix: values.prefix ?? DEFAULT_QUEUE_PREFIX,
+    prefix: values.prefix ?? env.SLUICE_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX,
+    remoteOutputs,
     queues,
     concurrency,
     projectDir,
@@ -66,7 +74,8 @@ export async function workerCommand(argv: string[], io: CliIo, deps: WorkerComma
     stalledIntervalMs: positiveInt("stalled-interval", values["stalled-interval"], 2000),
     log: (message) => io.stderr.write(`worker: ${message}\n`),
   });
-  io.stdout.write(`worker ${worker.id} ready: queues ${worker.queues.join(",")}, concurrency ${worker.concurrency}, pid ${process.pid}\n`);
+  const outputsAt = remoteOutputs ? `, outputs mirrored to ${remoteOutputs.url}` : "";
+  io.stdout.write(`worker ${worker.id} ready: queues ${worker.queues.join(",")}, concurrency ${worker.concurrency}, pid ${process.pid}${outputsAt}\n`);
   const why = await (deps.stopSignal ?? processStop());
   io.stdout.write(`worker ${worker.id} stopping (${String(why)}): finishing ${worker.runningJobs} running block(s)…\n`);
   await worker.close(grace);

@@ -413,13 +413,35 @@ export class QueueExecutor implements RunScopedExecutor {
     const handles = await Promise.allSettled(this.queues.values());
     for (const settled of handles) {
       if (settled.status !== "fulfilled") continue;
-      await settled.value.events.close().catch(() => undefined);
-      await settled.value.queue.close().catch(() => undefined);
+      const { events, queue } = settled.value;
+      // After Redis restarted, BullMQ's close() was seen never to resolve (test/distributed/redis-restart):
+      // a server must still shut down, so give it a few seconds, then drop the connections.
+      await closeWithin(events.close(), CLOSE_WITHIN_MS, () => events.disconnect());
+      await closeWithin(queue.close(), CLOSE_WITHIN_MS, () => queue.disconnect());
     }
     this.queues.clear();
     await this.subscribed?.catch(() => undefined);
     if (this.subscriber) await closeRedis(this.subscriber);
     await closeRedis(this.commands);
+  }
+}
+
+const CLOSE_WITHIN_MS = 3000;
+
+/**
+ * Waits for `closing` up to `ms`, then starts `force` without waiting for it (BullMQ's `disconnect()` was
+ * seen to hang too in that state). Errors of either are dropped: we are shutting down.
+ */
+async function closeWithin(closing: Promise<unknown>, ms: number, force: () => Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  try {
+    const outcome = await Promise.race([closing.then(() => "closed" as const, () => "closed" as const), timedOut]);
+    if (outcome === "timeout") void force().catch(() => undefined);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -30,6 +30,8 @@ export const DEFAULT_QUEUE = "default";
 export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** `ColumnHistogram` of output-types.ts. */
+const histogramSchema = z.object({ kind: z.enum(["number", "time"]), edges: z.array(z.number()), counts: z.array(z.number()) });
 
 const variableValueSchema: z.ZodType<VariableValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(variableValueSchema), z.record(z.string(), variableValueSchema)]),
@@ -41,7 +43,7 @@ export const outputRecordSchema = z.object({
   summary: z.object({
     rows: z.number(),
     bytes: z.number(),
-    columns: z.array(z.object({ name: z.string(), type: z.string(), nulls: z.number(), min: scalar, max: scalar, distinct: z.number() })),
+    columns: z.array(z.object({ name: z.string(), type: z.string(), nulls: z.number(), min: scalar, max: scalar, distinct: z.number(), histogram: histogramSchema.optional() })),
   }),
 });
 
@@ -138,6 +140,10 @@ export function queueKeys(prefix: string) {
     control: `${prefix}:sluice:control`,
     reply: (executorId: string) => `${prefix}:sluice:reply:${executorId}`,
     cancelled: (jobId: string) => `${prefix}:sluice:cancelled:${jobId}`,
+    /** The worker that started a job (no lock-like expiry: it must outlive a Redis outage). */
+    claim: (jobId: string) => `${prefix}:sluice:claim:${jobId}`,
+    /** A job's result, written by its worker before BullMQ completes the job: a later delivery returns it. */
+    result: (jobId: string) => `${prefix}:sluice:result:${jobId}`,
     workers: `${prefix}:sluice:workers`,
     worker: (workerId: string) => `${prefix}:sluice:worker:${workerId}`,
   };

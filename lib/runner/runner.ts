@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { OperationalError, UserError } from "../core/errors";
 import type { BlockSpec, Pipeline, RunMode, RunTrigger, Variables } from "../core/model";
 import { planRun } from "../core/plan";
@@ -134,6 +135,8 @@ export class Runner {
       blocks: plan.blocks,
     });
     const controller = new AbortController();
+    // Every running block listens to the run's signal: a wide run has more than the default 10 listeners.
+    setMaxListeners(0, controller.signal);
     this.active.set(run.id, controller);
     const context: RunContext = {
       runId: run.id,

@@ -18,6 +18,15 @@ const envSchema = z.object({
   SLUICE_EXECUTOR: z.preprocess((value) => (value === "" ? undefined : value), z.enum(["local", "queue"]).optional()),
   /** With the queue executor and no DATABASE_URL: every worker is on this machine and shares the data folder. */
   SLUICE_WORKERS_LOCAL: z.preprocess((value) => (value === "" ? undefined : value === "1" || value === "true"), z.boolean().optional()),
+  /** BullMQ key prefix of the queue executor, the workers and the workers page (default `sluice`). */
+  SLUICE_QUEUE_PREFIX: z.preprocess((value) => (value === "" ? undefined : value), z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "use letters, digits, _ and - only").optional()),
+  /**
+   * `s3://bucket/prefix` or `gs://bucket/prefix`: block outputs are also kept there, so workers on machines
+   * without a shared disk read each other's outputs (lib/store/remote-output-store.ts).
+   */
+  SLUICE_OUTPUT_URL: z.preprocess((value) => (value === "" ? undefined : value), z.string().regex(/^(s3|gs):\/\/[^/]+(\/.*)?$/, "expected s3://bucket/prefix or gs://bucket/prefix").optional()),
+  /** The `sluice.yaml` connection (kind s3 or gcs) used for SLUICE_OUTPUT_URL; default: the `default` or only one of that kind. */
+  SLUICE_OUTPUT_CONNECTION: optionalString,
   DATABASE_URL: optionalString,
   REDIS_URL: optionalString,
 });

@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { LocalExecutor } from "../executors/local-executor";
+import { DEFAULT_QUEUE_PREFIX } from "../executors/queue-protocol";
 import { QueueExecutor } from "../executors/queue-executor";
 import { checkQueueSetup } from "../executors/queue-setup";
 import type { RunScopedExecutor } from "../executors/types";
@@ -12,6 +13,8 @@ import { TriggerFiles } from "../store/trigger-files";
 import { recoverOrphanedRuns } from "../scheduler/recovery";
 import { Scheduler } from "../scheduler/scheduler";
 import { OutputStore } from "../store/output-store";
+import { openRemoteOutputStore } from "../store/remote-output-connectors";
+import { QueueMonitor } from "../worker/workers-info";
 import { PipelineFiles } from "../store/pipeline-files";
 import { loadProfiles } from "../io/profiles";
 import { rawEnv, readEnv, type Env } from "./env";
@@ -25,6 +28,8 @@ export interface Services {
   outputs: OutputStore;
   logs: LogStore;
   executor: RunScopedExecutor;
+  /** Workers and queues for the workers page; null with the local executor (no Redis). */
+  workers: QueueMonitor | null;
   runner: Runner;
   /** Schedules from every pipeline's triggers.yaml; `start()` runs its loop (sluice start, sluice scheduler). */
   scheduler: Scheduler;
@@ -49,31 +54,29 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
   const projectDir = path.resolve(options.projectDir ?? env.SLUICE_PROJECT_DIR ?? process.cwd());
   const dataDir = path.resolve(projectDir, options.dataDir ?? env.SLUICE_HOME ?? ".sluice");
   const poolSize = options.poolSize ?? env.SLUICE_POOL_SIZE ?? Math.max(2, os.availableParallelism());
+  // Checked before anything opens: a refused setup leaves nothing to close.
+  const queueSetup =
+    env.SLUICE_EXECUTOR === "queue"
+      ? checkQueueSetup({ redisUrl: env.REDIS_URL, databaseUrl: env.DATABASE_URL, singleMachine: env.SLUICE_WORKERS_LOCAL ?? false, who: "executor: queue" })
+      : null;
   const files = new PipelineFiles(path.join(projectDir, "pipelines"));
   const profiles = await loadProfiles(projectDir, rawEnv());
+  const remote = env.SLUICE_OUTPUT_URL ? openRemoteOutputStore(env.SLUICE_OUTPUT_URL, profiles, env.SLUICE_OUTPUT_CONNECTION) : undefined;
   const runs = await createRunStore(env, path.join(dataDir, "sluice.db"));
-  const outputs = new OutputStore(dataDir);
+  const outputs = new OutputStore(dataDir, { remote });
   const logs = new LogStore(dataDir);
-  const executor: RunScopedExecutor =
-    env.SLUICE_EXECUTOR === "queue"
-      ? new QueueExecutor({
-          redisUrl: checkQueueSetup({
-            redisUrl: env.REDIS_URL,
-            databaseUrl: env.DATABASE_URL,
-            singleMachine: env.SLUICE_WORKERS_LOCAL ?? false,
-            who: "executor: queue",
-          }).redisUrl,
-          projectDir,
-          outputsDir: outputs.outputsDir,
-        })
-      : new LocalExecutor({
-          projectDir,
-          cacheDir: path.join(dataDir, "cache"),
-          poolSize,
-          defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
-          profiles,
-          dataDir,
-        });
+  const prefix = env.SLUICE_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
+  const workers = queueSetup ? new QueueMonitor(queueSetup.redisUrl, prefix) : null;
+  const executor: RunScopedExecutor = queueSetup
+    ? new QueueExecutor({ redisUrl: queueSetup.redisUrl, prefix, projectDir, outputsDir: outputs.outputsDir })
+    : new LocalExecutor({
+        projectDir,
+        cacheDir: path.join(dataDir, "cache"),
+        poolSize,
+        defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
+        profiles,
+        dataDir,
+      });
   const runner = new Runner({
     projectDir,
     pipelines: files,
@@ -99,6 +102,7 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
     outputs,
     logs,
     executor,
+    workers,
     runner,
     scheduler,
     async recoverOrphanedRuns() {
@@ -107,6 +111,7 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
     async close() {
       await scheduler.stop();
       await executor.close();
+      await workers?.close();
       await logs.close();
       await outputs.close();
       await runs.close();

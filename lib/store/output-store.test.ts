@@ -209,7 +209,8 @@ describe("OutputStore", () => {
       const arrow = await store.writeArrow("run2", "ts_block", tableToIPC(sample(50, 20), "stream"));
       const arrowPage = await store.readPage(arrow.ref, 20, 3);
       expect(page.rows.map(({ id, name, ts, amount }) => ({ id, name, ts, amount }))).toEqual(arrowPage.rows);
-      expect(summary.columns.slice(0, 4)).toEqual(arrow.summary.columns);
+      // summarizeParquet computes no histograms; everything else must agree.
+      expect(summary.columns.slice(0, 4)).toEqual(arrow.summary.columns.map(({ histogram: _histogram, ...column }) => column));
     });
 
     it("counts low-cardinality columns exactly and high-cardinality ones approximately", async () => {

@@ -25,10 +25,12 @@ import { arrowPageColumns, recordKeys, rowsToJson } from "./arrow-json";
 import { summarizeArrowTable } from "./arrow-summary";
 import { writeFileAtomic } from "./atomic-write";
 import { ByteLru } from "./byte-lru";
+import { readBatchRows } from "./page-reader";
 import { isErrno } from "./safe-path";
 import { duckdbTypeToArrowName, duckdbValueToJson, hasScalarOrder } from "./duckdb-json";
 import type { JsonValue } from "./json-value";
 import type { ColumnSummary, OutputFormat, OutputPage, OutputRecord, OutputRef, OutputSummary, OutputWriter } from "./output-types";
+import type { RemoteOutputStore } from "./remote-output-store";
 
 /** Run ids and block names become path segments: nothing that could climb out of the data directory. */
 const NAME = /^[A-Za-z0-9_-]{1,200}$/;
@@ -40,6 +42,11 @@ const NAME = /^[A-Za-z0-9_-]{1,200}$/;
 const EXACT_DISTINCT_BELOW = 100_000;
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** `ColumnHistogram` of output-types.ts. */
+/** Batches larger than this are read row-range by row-range for a page instead of decoded and cached whole. */
+const SLICE_BATCHES_ABOVE_BYTES = 4 * 1024 * 1024;
+
+const histogramSchema = z.object({ kind: z.enum(["number", "time"]), edges: z.array(z.number()), counts: z.array(z.number()) });
 const sidecarSchema = z.object({
   version: z.literal(1),
   format: z.enum(["arrow", "parquet"]),
@@ -49,7 +56,7 @@ const sidecarSchema = z.object({
     rows: z.number(),
     bytes: z.number(),
     columns: z.array(
-      z.object({ name: z.string(), type: z.string(), nulls: z.number(), min: scalar, max: scalar, distinct: z.number() }),
+      z.object({ name: z.string(), type: z.string(), nulls: z.number(), min: scalar, max: scalar, distinct: z.number(), histogram: histogramSchema.optional() }),
     ),
   }),
   ipcIndex: z
@@ -83,6 +90,12 @@ export interface OutputStoreOptions {
    * ever seeing half a file.
    */
   fsyncData?: boolean;
+  /**
+   * An object-store mirror (`SLUICE_OUTPUT_URL`): every output written here is uploaded there, and reads
+   * of an output this machine lacks download it first (workers on machines without a shared disk).
+   * Closed with this store.
+   */
+  remote?: RemoteOutputStore;
 }
 
 interface CachedTable {
@@ -166,6 +179,9 @@ export class OutputStore implements OutputWriter {
   private readonly fsyncData: boolean;
   private duckdb: Promise<DuckDBInstance> | null;
   private readonly ownsDuckdb: boolean;
+  private readonly remote: RemoteOutputStore | null;
+  /** Downloads under way, by `runId/block`: two readers of one missing output share one download. */
+  private readonly fetching = new Map<string, Promise<boolean>>();
 
   constructor(
     readonly dataDir: string,
@@ -178,6 +194,39 @@ export class OutputStore implements OutputWriter {
     this.fsyncData = options.fsyncData ?? false;
     this.duckdb = options.duckdb ? Promise.resolve(options.duckdb) : null;
     this.ownsDuckdb = !options.duckdb;
+    this.remote = options.remote ?? null;
+  }
+
+  /** The object-store URL outputs are mirrored to, or null when they stay on this machine. */
+  get remoteUrl(): string | null {
+    return this.remote?.url ?? null;
+  }
+
+  /** Uploads a freshly written output to the mirror, when there is one. */
+  private async mirror(runId: string, block: string, format: OutputFormat): Promise<void> {
+    if (!this.remote) return;
+    await this.remote.upload(runId, block, format, { data: this.dataPath(runId, block, format), sidecar: this.sidecarPath(runId, block) });
+  }
+
+  /**
+   * Makes sure this machine has the output of `runId/block`, downloading it from the mirror when it is
+   * missing — or when its local summary says another size than `expectedBytes` (a copy cached before the
+   * block was re-run). True when the output is here afterwards. Without a mirror: whether it is here.
+   */
+  async ensureLocal(runId: string, block: string, expectedBytes?: number): Promise<boolean> {
+    const local = await this.readSidecar(runId, block);
+    if (local && (expectedBytes === undefined || local.summary.bytes === expectedBytes)) return true;
+    const remote = this.remote;
+    if (!remote) return local !== null;
+    const key = `${runId}/${block}`;
+    let fetching = this.fetching.get(key);
+    if (!fetching) {
+      fetching = remote.download(runId, block, this.runDir(runId)).finally(() => this.fetching.delete(key));
+      this.fetching.set(key, fetching);
+    }
+    const found = await fetching;
+    if (found) this.cache.deletePrefix(path.join(this.runDir(runId), block + "."));
+    return found;
   }
 
   private runDir(runId: string): string {
@@ -243,6 +292,7 @@ export class OutputStore implements OutputWriter {
       summary,
       ipcIndex,
     });
+    await this.mirror(runId, block, "arrow");
     if (this.cacheOnWrite) {
       const stamp = stampOf(await stat(file));
       this.cache.set(file, { table, stamp }, ipc.byteLength);
@@ -286,6 +336,7 @@ export class OutputStore implements OutputWriter {
       summary: full,
       ipcIndex: null,
     });
+    await this.mirror(runId, block, "parquet");
     return { ref: { runId, block, format: "parquet", path: file }, summary: full };
   }
 
@@ -306,7 +357,8 @@ export class OutputStore implements OutputWriter {
 
   /** The persisted output of a block run, or null when there is none (or it was never completed). */
   async read(runId: string, block: string): Promise<OutputRecord | null> {
-    const sidecar = await this.readSidecar(runId, block);
+    let sidecar = await this.readSidecar(runId, block);
+    if (!sidecar && this.remote && (await this.ensureLocal(runId, block))) sidecar = await this.readSidecar(runId, block);
     if (!sidecar) return null;
     return { ref: { runId, block, format: sidecar.format, path: this.dataPath(runId, block, sidecar.format) }, summary: sidecar.summary };
   }
@@ -319,6 +371,7 @@ export class OutputStore implements OutputWriter {
    * @throws UserError `output_not_found` when the output does not exist.
    */
   async readPage(ref: OutputRef, offset: number, limit: number): Promise<OutputPage> {
+    if (this.remote) await this.ensureLocal(ref.runId, ref.block);
     const start = Math.max(0, Math.floor(offset));
     const count = Math.max(0, Math.floor(limit));
     if (ref.format === "parquet") return this.readParquetPage(ref, start, count);
@@ -352,6 +405,7 @@ export class OutputStore implements OutputWriter {
     if (ref.format !== "arrow") {
       throw new UnexpectedError("not_arrow_output", `output of block ${ref.block} in run ${ref.runId} is ${ref.format}, not Arrow`, { block: ref.block });
     }
+    if (this.remote) await this.ensureLocal(ref.runId, ref.block);
     const file = this.dataPath(ref.runId, ref.block, "arrow");
     const { size, stamp } = await this.fileStamp(file, ref);
     return this.loadWholeTable(file, stamp, size);
@@ -374,7 +428,11 @@ export class OutputStore implements OutputWriter {
     return { columns: arrowPageColumns(table), totalRows: table.numRows, offset, rows: rowsToJson(table, offset, limit) };
   }
 
-  /** Reads only the batches that hold rows `[offset, offset + limit)`, each cached on its own. */
+  /**
+   * Reads only the batches that hold rows `[offset, offset + limit)`, each cached on its own. A big batch that
+   * is not cached yet is not decoded whole for one page: only the page's rows are read (page-reader.ts), which
+   * keeps the first page of a 1M-row output fast after a restart or on another machine.
+   */
   private async readIndexedPage(file: string, stamp: string, index: IpcIndex, offset: number, limit: number): Promise<OutputPage> {
     const totalRows = index.batches.reduce((sum, batch) => sum + batch.rows, 0);
     const end = Math.min(offset + limit, totalRows);
@@ -393,10 +451,20 @@ export class OutputStore implements OutputWriter {
       for (const { index: batchIndex, first: batchFirst } of wanted) {
         const key = `${file}#${batchIndex}`;
         let cached = this.cache.get(key);
+        const range = index.batches[batchIndex];
+        if ((!cached || cached.stamp !== stamp) && range.end - range.start > SLICE_BATCHES_ABOVE_BYTES) {
+          handle ??= await open(file, "r");
+          const from = Math.max(0, offset - batchFirst);
+          const slice = await readBatchRows(handle, index, batchIndex, from, Math.max(0, end - batchFirst - from));
+          if (slice) {
+            columns = arrowPageColumns(slice);
+            rows.push(...rowsToJson(slice, 0, slice.numRows));
+            continue;
+          }
+        }
         if (!cached || cached.stamp !== stamp) {
           handle ??= await open(file, "r");
           const table = await readIndexedBatch(handle, index, batchIndex);
-          const range = index.batches[batchIndex];
           cached = { table, stamp };
           this.cache.set(key, cached, range.end - range.start);
         }
@@ -496,6 +564,7 @@ export class OutputStore implements OutputWriter {
     const dir = this.runDir(runId);
     this.cache.deletePrefix(dir + path.sep);
     await rm(dir, { recursive: true, force: true });
+    await this.remote?.deleteRun(runId);
   }
 
   /** Run ids that have an output folder, sorted. */
@@ -512,9 +581,10 @@ export class OutputStore implements OutputWriter {
     }
   }
 
-  /** Drops cached tables and closes the DuckDB instance this store created. */
+  /** Drops cached tables, closes the DuckDB instance this store created and the mirror's client. */
   async close(): Promise<void> {
     this.cache.clear();
+    await this.remote?.close();
     const duckdb = this.duckdb;
     this.duckdb = null;
     if (duckdb && this.ownsDuckdb) (await duckdb).closeSync();

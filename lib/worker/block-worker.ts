@@ -11,6 +11,12 @@
  *   about lockDuration + stalledInterval (8 s with the defaults).
  * - `close()` finishes running blocks; after `graceMs` it aborts them and hands their jobs back to the
  *   queue (`moveToWait`) for another worker.
+ * - At most one delivery of a job runs its block to the end, even when Redis goes away for longer than
+ *   the job lock: the locks of running jobs then expire, and BullMQ hands those jobs to a worker again
+ *   although their first worker is still running them. So a worker records a claim when it starts a
+ *   job and the job's result before completing it; a later delivery returns the recorded result, or — while
+ *   the claiming worker is alive and still running the job — waits for it, and runs the block only when
+ *   that worker is gone (heartbeat expired; after a Redis outage, given one heartbeat period to come back).
  */
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
@@ -18,12 +24,13 @@ import os from "node:os";
 import path from "node:path";
 import { UnrecoverableError, WaitingError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
-import { UserError } from "../core/errors";
+import { OperationalError, UserError } from "../core/errors";
 import { LocalExecutor } from "../executors/local-executor";
 import {
   DEFAULT_QUEUE,
   DEFAULT_QUEUE_PREFIX,
   QUEUE_NAME_PATTERN,
+  blockJobResultSchema,
   blockJobSchema,
   parseControlMessage,
   queueKeys,
@@ -36,7 +43,22 @@ import {
 import { bullConnection, closeRedis, openRedis } from "../executors/queue-redis";
 import type { BlockRunRequest, LogLine, Progress } from "../executors/types";
 import { OutputStore } from "../store/output-store";
-import { removeHeartbeat, writeHeartbeat, type WorkerHeartbeat } from "./workers-info";
+import type { RemoteOutputStore } from "../store/remote-output-store";
+import { readHeartbeat, removeHeartbeat, writeHeartbeat, type WorkerHeartbeat } from "./workers-info";
+
+/** A job's result is kept this long after it finished, for a late re-delivery to return (BullMQ keeps completed jobs 1 h). */
+const RESULT_TTL_S = 3600;
+/** A claim must outlive any Redis outage a run survives; it only names the worker that started the job. */
+const CLAIM_TTL_S = 24 * 3600;
+/** KEYS[1] claim key; ARGV: the claimant to replace ("" for none), this worker's id, TTL in seconds. 1 when the claim is now ours. */
+const CLAIM_SCRIPT = `
+local current = redis.call("GET", KEYS[1])
+if current == ARGV[2] then return 1 end
+if (current == false and ARGV[1] == "") or current == ARGV[1] then
+  redis.call("SET", KEYS[1], ARGV[2], "EX", tonumber(ARGV[3]))
+  return 1
+end
+return 0`;
 
 export interface BlockWorkerOptions {
   redisUrl: string;
@@ -50,6 +72,12 @@ export interface BlockWorkerOptions {
   projectDir: string;
   /** Data directory on this machine: the shared output store is `<dataDir>/outputs`. */
   dataDir: string;
+  /**
+   * The object-store mirror of the outputs (`SLUICE_OUTPUT_URL`) when machines share no disk: outputs are
+   * uploaded after they are written, missing upstreams downloaded before a block reads them. Closed with
+   * the worker.
+   */
+  remoteOutputs?: RemoteOutputStore;
   /** Default 6000 ms. */
   lockDurationMs?: number;
   /** Default 2000 ms. */
@@ -89,6 +117,10 @@ export class BlockWorker {
   private readonly cacheDir: string;
   private readonly workers: Worker[] = [];
   private readonly current = new Map<string, CurrentJob>();
+  /** Deliveries running in this process, by job id: a re-delivery of one of them shares its result. */
+  private readonly executions = new Map<string, Promise<BlockJobResult>>();
+  /** When the command connection last came back after losing Redis (0: never lost). */
+  private reconnectedAt = 0;
   private readonly runsUsedAt = new Map<string, number>();
   private readonly startedAt = new Date().toISOString();
   private readonly commands: Redis;
@@ -110,7 +142,7 @@ export class BlockWorker {
     }
     this.concurrency = options.concurrency ?? 1;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new UserError("invalid_concurrency", `concurrency must be a whole number ≥ 1, got ${this.concurrency}`);
-    this.outputs = new OutputStore(options.dataDir, { cacheOnWrite: false });
+    this.outputs = new OutputStore(options.dataDir, { cacheOnWrite: false, remote: options.remoteOutputs });
     // Per worker: the run databases' temp folders are named by run id, and two workers on one machine may
     // hold the same run.
     this.cacheDir = path.join(path.resolve(options.dataDir), "cache", "workers", this.id);
@@ -122,6 +154,11 @@ export class BlockWorker {
     });
     this.commands = openRedis(options.redisUrl);
     this.subscriber = openRedis(options.redisUrl);
+    let connectedBefore = false;
+    this.commands.on("ready", () => {
+      if (connectedBefore) this.reconnectedAt = Date.now();
+      connectedBefore = true;
+    });
   }
 
   /** Connects, subscribes to control messages, starts pulling jobs and heartbeating. */
@@ -182,6 +219,85 @@ export class BlockWorker {
     const data = parsed.data;
     const jobId = job.id ?? "";
     const delivery = Math.max(1, job.attemptsStarted);
+    const here = this.executions.get(jobId);
+    if (here) return here; // its lock expired while Redis was away, and BullMQ handed it back to us
+    for (;;) {
+      const verdict = await this.earlierDelivery(jobId, data, delivery);
+      if ("result" in verdict) return verdict.result;
+      if (await this.claim(jobId, verdict.replacing)) break;
+      // Another delivery claimed the job in between: wait for that one instead.
+    }
+    const running = this.executions.get(jobId); // a delivery to this process claimed it meanwhile
+    if (running) return running;
+    const execution = this.execute(queue, job, token, signal, data, jobId, delivery);
+    this.executions.set(jobId, execution);
+    try {
+      return await execution;
+    } finally {
+      if (this.executions.get(jobId) === execution) this.executions.delete(jobId);
+    }
+  }
+
+  /**
+   * Makes this worker the job's claimant: when nobody claimed it (`replacing` null), or when the claimant
+   * is still `replacing` (a worker found gone). Atomic, so of two deliveries racing for a job one runs it.
+   */
+  private async claim(jobId: string, replacing: string | null): Promise<boolean> {
+    const key = this.keys.claim(jobId);
+    const taken = await this.commands.eval(CLAIM_SCRIPT, 1, key, replacing ?? "", this.id, String(CLAIM_TTL_S));
+    return taken === 1;
+  }
+
+  /**
+   * The result of an earlier delivery of this job, if one finished or is still running on a live worker
+   * (waits for it then); otherwise `replacing`: the claimant this delivery may take over (null: none).
+   * See the file comment.
+   */
+  private async earlierDelivery(jobId: string, data: BlockJob, delivery: number): Promise<{ result: BlockJobResult } | { replacing: string | null }> {
+    const ttlMs = (this.options.heartbeatIntervalMs ?? 2000) * 3;
+    const parse = (text: string | null): BlockJobResult | null => {
+      const parsed = blockJobResultSchema.safeParse(safeJson(text));
+      return parsed.success ? parsed.data : null;
+    };
+    let waitingFor: string | null = null;
+    let notListedSince: number | null = null;
+    for (;;) {
+      // One round trip for the usual case: no result, no claim (a first delivery).
+      const [text, owner] = await this.commands.mget(this.keys.result(jobId), this.keys.claim(jobId));
+      const result = parse(text);
+      if (result) {
+        this.tell(data, jobId, `job ${jobId}: delivery ${delivery} on worker ${this.id}: worker ${result.workerId} already finished it; its result stands, the block does not run again`);
+        return { result };
+      }
+      if (owner === null || owner === this.id) return { replacing: owner };
+      const heartbeat = await readHeartbeat(this.commands, this.prefix, owner);
+      const now = Date.now();
+      if (heartbeat) {
+        // Alive. A claimant lists the job in its next heartbeat and records the result before it drops it:
+        // not listed for a whole heartbeat lifetime means it lost the job (its execution ended unrecorded).
+        if (heartbeat.currentJobs.some((j) => j.jobId === jobId)) notListedSince = null;
+        else notListedSince ??= now;
+        if (notListedSince !== null && now - notListedSince >= ttlMs) return { replacing: owner };
+      } else if (now >= this.reconnectedAt + ttlMs) {
+        // Gone: its heartbeat expired — unless Redis itself was away lately: heartbeats may have expired
+        // during the outage, and a live worker writes its next one within a heartbeat period.
+        return { replacing: owner };
+      }
+      if (waitingFor !== owner) {
+        waitingFor = owner;
+        this.tell(data, jobId, `job ${jobId}: delivery ${delivery} on worker ${this.id} waits for worker ${owner}, which started it and is still running it`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** A log line for the block's log on the executor's side. */
+  private tell(data: BlockJob, jobId: string, message: string): void {
+    const reply: ReplyMessage = { type: "log", jobId, line: { at: new Date().toISOString(), level: "warn", message } };
+    void this.commands.publish(data.replyChannel, JSON.stringify(reply)).catch(() => 0);
+  }
+
+  private async execute(queue: string, job: Job, token: string | undefined, signal: AbortSignal | undefined, data: BlockJob, jobId: string, delivery: number): Promise<BlockJobResult> {
     const startedAt = Date.now();
     if ((await this.commands.exists(this.keys.cancelled(jobId))) === 1) {
       return this.failure(startedAt, delivery, new UserError("cancelled", `block ${data.block.name} was cancelled`, { block: data.block.name }));
@@ -197,22 +313,36 @@ export class BlockWorker {
     const onAbort = (): void => controller.abort(new UserError("cancelled", `block ${data.block.name} was cancelled`, { block: data.block.name }));
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
+      await this.fetchInputs(data);
       const result = await this.executor.execute(this.request(data, jobId, controller.signal, reply));
       await lastPublish;
-      return { ok: true, output: result.output, sensorResult: result.sensorResult, workerId: this.id, startedAt, endedAt: Date.now(), delivery };
+      return await this.record(jobId, { ok: true, output: result.output, sensorResult: result.sensorResult, workerId: this.id, startedAt, endedAt: Date.now(), delivery });
     } catch (error) {
       if (this.handingBack && controller.signal.aborted && token !== undefined) {
-        // Shutting down past the grace period: give the job back for another worker.
+        // Shutting down past the grace period: give the job back for another worker, which need not wait for us.
+        await this.commands.del(this.keys.claim(jobId));
         await job.moveToWait(token);
         throw new WaitingError();
       }
       await lastPublish;
-      return this.failure(startedAt, delivery, error);
+      return await this.record(jobId, this.failure(startedAt, delivery, error));
     } finally {
       signal?.removeEventListener("abort", onAbort);
       this.current.delete(jobId);
       this.runsUsedAt.set(data.runId, Date.now());
       this.jobsDone += 1;
+    }
+  }
+
+  /** Upstream outputs this machine lacks come from the mirror (or the job fails saying where it looked). */
+  private async fetchInputs(data: BlockJob): Promise<void> {
+    for (const input of data.inputs) {
+      const { runId, block } = input.output.ref;
+      if (await this.outputs.ensureLocal(runId, block, input.output.summary.bytes)) continue;
+      const where = this.outputs.remoteUrl
+        ? `in neither ${this.outputs.outputsDir} nor ${this.outputs.remoteUrl}`
+        : `not in ${this.outputs.outputsDir} (mount the shared output store there, or set SLUICE_OUTPUT_URL when workers share no disk)`;
+      throw new OperationalError("upstream_output_missing", `block ${data.block.name}: the output of upstream ${block} (run ${runId}) is ${where}`, { block: data.block.name });
     }
   }
 
@@ -235,6 +365,12 @@ export class BlockWorker {
       onLog: (line: LogLine) => reply({ type: "log", jobId, line }),
       onProgress: (progress: Progress) => reply({ type: "progress", jobId, progress }),
     };
+  }
+
+  /** Stores a job's result before BullMQ completes the job (see `earlierDelivery`). */
+  private async record(jobId: string, result: BlockJobResult): Promise<BlockJobResult> {
+    await this.commands.set(this.keys.result(jobId), JSON.stringify(result), "EX", RESULT_TTL_S);
+    return result;
   }
 
   private failure(startedAt: number, delivery: number, error: unknown): BlockJobResult {
@@ -325,5 +461,14 @@ export class BlockWorker {
     await closeRedis(this.subscriber);
     await closeRedis(this.commands);
     await rm(this.cacheDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function safeJson(text: string | null): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

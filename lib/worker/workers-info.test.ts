@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { closeRedis, openRedis } from "../executors/queue-redis";
-import { listWorkers, queueCounts, removeHeartbeat, writeHeartbeat, type WorkerHeartbeat } from "./workers-info";
+import { toResponse } from "../server/api/workers";
+import { QueueMonitor, listWorkers, queueCounts, readHeartbeat, removeHeartbeat, writeHeartbeat, type WorkerHeartbeat } from "./workers-info";
 
 // Real Redis (127.0.0.1:6379), a prefix of its own.
 describe("workers info", () => {
@@ -35,5 +36,46 @@ describe("workers info", () => {
     expect(counts.map((c) => c.queue)).toEqual(["default", "light"]);
     expect(counts[0]).toEqual({ queue: "default", waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 });
     expect(redis.status).toBe("ready"); // BullMQ did not close the shared connection
+  });
+
+  it("reads one worker's heartbeat, null once it is gone", async () => {
+    await writeHeartbeat(redis, prefix, heartbeat("w5", ["default"]), 60_000);
+    expect((await readHeartbeat(redis, prefix, "w5"))?.id).toBe("w5");
+    await removeHeartbeat(redis, prefix, "w5");
+    expect(await readHeartbeat(redis, prefix, "w5")).toBeNull();
+  });
+
+  it("QueueMonitor: a snapshot of workers and queues, in the API's shape", async () => {
+    const monitor = new QueueMonitor("redis://127.0.0.1:6379", prefix);
+    try {
+      const w = heartbeat("w6", ["heavy"]);
+      w.currentJobs = [{ jobId: "run1:load:1", queue: "heavy", runId: "run1", block: "load", delivery: 2, startedAt: w.startedAt }];
+      await writeHeartbeat(redis, prefix, w, 60_000);
+      const snapshot = await monitor.snapshot();
+      expect(snapshot.workers.map((x) => x.id)).toContain("w6");
+      expect(snapshot.queues.map((q) => q.queue)).toEqual(expect.arrayContaining(["default", "heavy"]));
+      const response = toResponse(snapshot);
+      if (response.executor !== "queue") throw new Error("expected queue mode");
+      expect(response.workers.find((x) => x.id === "w6")).toMatchObject({
+        pid: 1,
+        queues: ["heavy"],
+        last_heartbeat: w.lastHeartbeat,
+        current_jobs: [{ job_id: "run1:load:1", queue: "heavy", run_id: "run1", block: "load", delivery: 2, started_at: w.startedAt }],
+        jobs_done: 0,
+      });
+    } finally {
+      await monitor.close();
+    }
+  });
+
+  it("QueueMonitor: Redis not answering is an operational error naming it, at once", async () => {
+    const monitor = new QueueMonitor("redis://127.0.0.1:1", prefix);
+    const started = Date.now();
+    try {
+      await expect(monitor.snapshot()).rejects.toMatchObject({ kind: "operational", code: "redis_unreachable", message: expect.stringMatching(/Redis at 127\.0\.0\.1:1 did not answer/) });
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await monitor.close();
+    }
   });
 });
