@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { tableFromIPC, type Table } from "apache-arrow";
+import { RecordBatchStreamWriter, tableFromIPC, type Table } from "apache-arrow";
 import { duckdbChunksToArrow } from "./duckdb-chunks";
 import { runWithParams } from "./duckdb-params";
 import { quoteLiteral, trimStatement } from "./sql-text";
@@ -54,4 +54,35 @@ export async function duckdbToArrow(
   } finally {
     await rm(path, { force: true });
   }
+}
+
+/**
+ * A DuckDB query's result as Arrow IPC stream bytes in a SharedArrayBuffer (for a block worker to wrap
+ * without a copy), built from the result's chunks; null (having run nothing) when a column's type needs
+ * the Parquet hand-off instead.
+ */
+export async function duckdbToSharedIPC(connection: DuckDBConnection, query: string, params: readonly unknown[]): Promise<Uint8Array | null> {
+  const table = await duckdbChunksToArrow(connection, query, params);
+  if (table === null) return null;
+  return tableToSharedIPC(table);
+}
+
+/**
+ * IPC stream bytes of `table` in a SharedArrayBuffer, with one copy: the writer's pieces are views of the
+ * table's buffers (plus message headers), copied once into place, where `tableToIPC` would first join them.
+ */
+export async function tableToSharedIPC(table: Table): Promise<Uint8Array> {
+  const pieces: Uint8Array[] = [];
+  let size = 0;
+  for await (const piece of RecordBatchStreamWriter.writeAll(table)) {
+    pieces.push(piece);
+    size += piece.byteLength;
+  }
+  const shared = new Uint8Array(new SharedArrayBuffer(size));
+  let offset = 0;
+  for (const piece of pieces) {
+    shared.set(piece, offset);
+    offset += piece.byteLength;
+  }
+  return shared;
 }

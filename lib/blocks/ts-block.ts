@@ -12,10 +12,10 @@ import type { SqlParam } from "../sdk";
 import { errorMessage } from "./block-errors";
 import { compileBlock } from "./compile-block";
 import { runWithParams } from "./duckdb-params";
-import { copyQueryToParquet } from "./duckdb-to-arrow";
+import { copyQueryToParquet, duckdbToSharedIPC } from "./duckdb-to-arrow";
 import type { RunDatabases } from "./run-database";
 import type { WorkerPool } from "./worker-pool";
-import type { RunBlockJob, WorkerInput } from "./worker-protocol";
+import type { RunBlockJob, SqlAnswer, WorkerInput } from "./worker-protocol";
 
 /** What runTsBlock needs from the executor: its pool, the run databases (for ctx.sql), the cache folder. */
 export interface TsBlockDeps {
@@ -31,9 +31,10 @@ function toWorkerInput(input: BlockInput): WorkerInput {
 }
 
 /**
- * `ctx.sql` on the main thread: load the block's upstreams into the run database if needed, COPY the
- * query's result to a Parquet file the worker decodes (and deletes). When the job ends first (timeout,
- * cancel), the query is interrupted and its file removed.
+ * `ctx.sql` on the main thread: load the block's upstreams into the run database if needed, then hand the
+ * result over as shared IPC bytes built from DuckDB's chunks; for result types that path does not convert,
+ * COPY it to a Parquet file the worker decodes (and deletes). When the job ends first (timeout, cancel), the
+ * query is interrupted and any file removed.
  */
 async function answerSql(
   request: BlockRunRequest,
@@ -42,27 +43,32 @@ async function answerSql(
   params: SqlParam[],
   jobEnded: AbortSignal,
   handedOut: Set<string>,
-): Promise<string> {
+): Promise<SqlAnswer> {
   const db = await deps.databases.get(request.runId);
   await db.ensureInputs(request.inputs);
   const dir = join(deps.cacheDir, "tmp");
-  await mkdir(dir, { recursive: true });
   const path = join(dir, `sql-${randomUUID()}.parquet`);
   const connection = await db.connect();
   const onEnd = (): void => connection.interrupt();
   jobEnded.addEventListener("abort", onEnd, { once: true });
   try {
     if (jobEnded.aborted) throw new Error("the block ended");
-    handedOut.add(path);
-    if (isRowQuery(query)) {
-      await copyQueryToParquet(connection, query, params, path);
-    } else {
+    let rowQuery = query;
+    let rowParams: readonly unknown[] = params;
+    if (!isRowQuery(query)) {
       // COPY … TO, CREATE, INSERT…: run as is; the block gets one row saying how many rows it changed.
       const result = await runWithParams(connection, query, params);
-      await copyQueryToParquet(connection, `SELECT ${Number(result.rowsChanged)}::BIGINT AS rows_changed`, [], path);
+      rowQuery = `SELECT ${Number(result.rowsChanged)}::BIGINT AS rows_changed`;
+      rowParams = [];
     }
+    const ipc = await duckdbToSharedIPC(connection, rowQuery, rowParams);
     if (jobEnded.aborted) throw new Error("the block ended");
-    return path;
+    if (ipc !== null) return { ipc };
+    await mkdir(dir, { recursive: true });
+    handedOut.add(path);
+    await copyQueryToParquet(connection, rowQuery, rowParams, path);
+    if (jobEnded.aborted) throw new Error("the block ended");
+    return { path };
   } catch (error) {
     await rm(path, { force: true });
     throw new Error(`block ${request.block.name} ctx.sql: ${errorMessage(error)}`, { cause: error });
@@ -101,6 +107,8 @@ export async function runTsBlock(request: BlockRunRequest, deps: TsBlockDeps): P
       logicalDate: request.logicalDate,
       dataInterval: request.dataInterval,
       variables: request.variables,
+      // SQL upstreams go as their Parquet files, decoded in the worker: converting them from DuckDB chunks on
+      // the main thread measured no faster (bench handoff) and would stall the server while it ran.
       inputs: request.inputs.map(toWorkerInput),
       io: deps.io,
     },

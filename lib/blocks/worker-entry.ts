@@ -26,6 +26,7 @@ import {
   type JobResult,
   type MainToWorker,
   type RunBlockJob,
+  type SqlAnswer,
   type WorkerInput,
   type WorkerJob,
   type WorkerStats,
@@ -44,7 +45,7 @@ const fallbackRequire = typeof fallbackResolveFrom === "string" ? createRequire(
 let currentJobId: number | null = null;
 let currentAbort: AbortController | null = null;
 let nextRequestId = 1;
-const pendingSql = new Map<number, { resolve: (path: string) => void; reject: (error: Error) => void }>();
+const pendingSql = new Map<number, { resolve: (answer: SqlAnswer) => void; reject: (error: Error) => void }>();
 
 function post(message: WorkerToMain): void {
   port?.postMessage(message);
@@ -166,15 +167,17 @@ function toShared(bytes: Uint8Array): Uint8Array {
 
 function sqlViaMain(jobId: number, query: string, params: SqlParam[]): Promise<Table> {
   const requestId = nextRequestId++;
-  return new Promise<string>((resolve, reject) => {
+  return new Promise<SqlAnswer>((resolve, reject) => {
     pendingSql.set(requestId, { resolve, reject });
     post({ type: "sql", jobId, requestId, query, params });
-  }).then(async (path) => {
+  }).then(async (answer) => {
+    // Shared IPC bytes: wrapped without a copy. The Parquet fallback is decoded here and its file deleted.
+    if ("ipc" in answer) return tableFromIPC(answer.ipc);
     try {
       await loadParquetWasm();
-      return readParquetFileSync(path);
+      return readParquetFileSync(answer.path);
     } finally {
-      rmSync(path, { force: true });
+      rmSync(answer.path, { force: true });
     }
   });
 }
@@ -279,7 +282,7 @@ port.on("message", (message: MainToWorker) => {
       const pending = pendingSql.get(message.requestId);
       if (pending === undefined) return;
       pendingSql.delete(message.requestId);
-      if (message.ok) pending.resolve(message.path);
+      if (message.ok) pending.resolve(message.answer);
       else pending.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
       return;
     }

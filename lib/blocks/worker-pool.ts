@@ -21,7 +21,7 @@ import { OperationalError, UserError, UnexpectedError } from "../core/errors";
 import { formatDuration } from "../core/duration";
 import type { LogLine, Progress } from "../executors/types";
 import type { SqlParam } from "../sdk";
-import type { JobResult, MainToWorker, SerializedError, WorkerJob, WorkerToMain } from "./worker-protocol";
+import type { JobResult, MainToWorker, SerializedError, SqlAnswer, WorkerJob, WorkerToMain } from "./worker-protocol";
 import { errorMessage, rebuildError } from "./block-errors";
 
 /** Pool size, where the compiled entry goes, and the limits that decide when a worker is replaced. */
@@ -45,10 +45,10 @@ export interface JobHandlers {
   onLog?: (line: LogLine) => void;
   onProgress?: (progress: Progress) => void;
   /**
-   * `ctx.sql`: run the query on the main thread, return the path of a Parquet file holding the result.
+   * `ctx.sql`: run the query on the main thread, return its result as shared IPC bytes (or a Parquet file's path).
    * `jobEnded` aborts when the job finishes or is killed (timeout, cancel, crash): stop the query then.
    */
-  onSql?: (query: string, params: SqlParam[], jobEnded: AbortSignal) => Promise<string>;
+  onSql?: (query: string, params: SqlParam[], jobEnded: AbortSignal) => Promise<SqlAnswer>;
 }
 
 /** Cancel and timeout of one job; both kill the worker running it. */
@@ -335,7 +335,7 @@ export class WorkerPool {
     }
     const jobEnded = w.jobEnded?.signal ?? AbortSignal.abort();
     onSql(query, params, jobEnded).then(
-      (path) => reply({ type: "sql-result", requestId, ok: true, path }),
+      (answer) => reply({ type: "sql-result", requestId, ok: true, answer }),
       (error: unknown) => {
         const serialized: SerializedError = { name: "Error", message: errorMessage(error), code: stringCode(error) };
         reply({ type: "sql-result", requestId, ok: false, error: serialized });

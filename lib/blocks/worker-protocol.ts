@@ -65,9 +65,15 @@ export interface WorkerStats {
   heapUsedBytes: number;
 }
 
+/**
+ * A `ctx.sql` result as the main thread hands it over: Arrow IPC stream bytes in a SharedArrayBuffer (built
+ * from DuckDB's chunks), or, for result types that path does not convert, a Parquet file the worker decodes and deletes.
+ */
+export type SqlAnswer = { ipc: Uint8Array } | { path: string };
+
 export type MainToWorker =
   | { type: "job"; jobId: number; job: WorkerJob }
-  | { type: "sql-result"; requestId: number; ok: true; path: string }
+  | { type: "sql-result"; requestId: number; ok: true; answer: SqlAnswer }
   | { type: "sql-result"; requestId: number; ok: false; error: SerializedError }
   | { type: "abort"; jobId: number };
 

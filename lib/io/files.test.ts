@@ -54,6 +54,53 @@ describe("files connector", () => {
     await expect(files.read("bad.csv")).rejects.toThrow("bad.csv: CSV line 3002: expected 2 columns, found 3");
   });
 
+  it("streams a large CSV as record batches while DuckDB parses it", async () => {
+    const rows = 300_000;
+    const lines = ["id,zone,fare", ...Array.from({ length: rows }, (_, i) => `${i},zone-${i % 263},${(i % 977) / 4}`)];
+    await writeFile(join(root, "big.csv"), lines.join("\n"));
+    const files = new FilesConnector({ root });
+    const progress: number[] = [];
+    const sizes: number[] = [];
+    let idSum = 0;
+    let fareSum = 0;
+    let zones = 0;
+    for await (const batch of files.stream({ path: "big.csv", columns: { id: "INTEGER", zone: "VARCHAR", fare: "DOUBLE" } }, { onProgress: (p) => progress.push(p.rows ?? 0) })) {
+      sizes.push(batch.numRows);
+      for (const id of batch.getChild("id") ?? []) idSum += Number(id);
+      for (const fare of batch.getChild("fare") ?? []) fareSum += Number(fare);
+      for (const zone of batch.getChild("zone") ?? []) if (zone === "zone-262") zones++;
+    }
+    // Batches of at most 131,072 rows (DuckDB's chunks gathered), not one table of 300,000.
+    expect(sizes.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(131_072);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(rows);
+    expect(idSum).toBe((rows * (rows - 1)) / 2);
+    let expectedFare = 0;
+    for (let i = 0; i < rows; i++) expectedFare += (i % 977) / 4;
+    expect(fareSum).toBeCloseTo(expectedFare, 3);
+    expect(zones).toBe(Math.floor((rows - 1 - 262) / 263) + 1);
+    expect(progress[progress.length - 1]).toBe(rows);
+  });
+
+  it("stops a CSV stream the consumer leaves early, and reports a bad row with its line", async () => {
+    await writeFile(join(root, "big.csv"), ["n", ...Array.from({ length: 300_000 }, (_, i) => String(i))].join("\n"));
+    const files = new FilesConnector({ root });
+    let seen = 0;
+    for await (const batch of files.stream("big.csv")) {
+      seen += batch.numRows;
+      break;
+    }
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThan(300_000);
+    const bad = ["a,b", ...Array.from({ length: 3000 }, (_, i) => `${i},${i}`), "1,2,3", "4,5"];
+    await writeFile(join(root, "bad.csv"), bad.join("\n"));
+    const drain = async () => {
+      for await (const batch of files.stream({ path: "bad.csv", columns: { a: "INTEGER", b: "INTEGER" } })) expect(batch.numRows).toBeGreaterThanOrEqual(0);
+    };
+    await expect(drain()).rejects.toThrow("bad.csv: CSV line 3002: expected 2 columns, found 3");
+    await expect(files.stream("missing.csv")[Symbol.asyncIterator]().next()).rejects.toThrow(/missing.csv does not exist/);
+  });
+
   it("refuses to append to a single file", async () => {
     const files = new FilesConnector({ root });
     const table = tableFromArrays({ n: new Int32Array([1]) });

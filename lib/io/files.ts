@@ -16,7 +16,7 @@ import { tableFromIPC, tableToIPC, type RecordBatch, type Table } from "apache-a
 import { UserError } from "../core/errors";
 import { quoteIdentifier, quoteLiteral } from "../blocks/sql-text";
 import { readParquetFile } from "../blocks/parquet-arrow";
-import { readCsvFile, type CsvOptions } from "./csv-read";
+import { readCsvFile, streamCsvFile, type CsvOptions } from "./csv-read";
 import { collectTable, loadArrowIntoDuckDB, openDuckDB, queryToArrow, type DuckDBSession } from "./duckdb-session";
 import type { ArrowConnector, IoOptions, WriteMode, WriteOptions, WriteResult } from "./types";
 
@@ -140,6 +140,34 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
     }
     options.onProgress?.({ rows: table.numRows, message: `read ${t.path}` });
     return table;
+  }
+
+  /**
+   * A file as record batches. CSV is parsed by DuckDB while the batches are consumed, so a large file is
+   * never held whole; Parquet and Arrow files are read (they are columnar already) and handed out batch by batch.
+   */
+  async *stream(target: FileTarget | string, options: IoOptions = {}): AsyncGenerator<RecordBatch> {
+    const t = toFileTarget(target);
+    const path = this.resolvePath(t.path);
+    options.signal?.throwIfAborted();
+    if (!(await exists(path))) throw new UserError("not_found", `${this.description}: ${t.path} does not exist`, { file: t.path });
+    if (formatOf(t, await isDirectory(path)) !== "csv") {
+      yield* (await this.read(target, options)).batches;
+      return;
+    }
+    const session = await openDuckDB();
+    try {
+      let rows = 0;
+      for await (const batch of streamCsvFile(session.connection, path, t.path, t, this.tempDir)) {
+        options.signal?.throwIfAborted();
+        rows += batch.numRows;
+        options.onProgress?.({ rows, message: `read ${t.path}` });
+        yield batch;
+      }
+    } finally {
+      // Only after the CSV stream has been ended (a consumer breaking out returns it first).
+      session.close();
+    }
   }
 
   /** A Parquet dataset directory (hive partitions become columns; `columns` types them, else DuckDB infers). */

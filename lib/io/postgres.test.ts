@@ -164,6 +164,52 @@ describe("postgres connector", () => {
   });
 });
 
+describe("postgres connector: abort", () => {
+  let connector: PostgresConnector;
+  beforeEach(() => {
+    connector = new PostgresConnector({ url: URL });
+  });
+  afterEach(() => connector.close());
+
+  /** Statements of other sessions whose text contains `marker` and that are still running. */
+  const activeWith = (marker: string) =>
+    admin(async (c) => (await c.query("SELECT pid FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE $1", [`%${marker}%`])).rows);
+
+  test("an aborted read stops the statement on the server, not only the socket", async () => {
+    const marker = `sluice_abort_${randomUUID().slice(0, 8)}`;
+    const started = Date.now();
+    const error = await connector.read(`SELECT pg_sleep(30) AS slept, '${marker}' AS marker`, { signal: AbortSignal.timeout(300) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "cancelled" });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // The cancel was delivered before read() returned; give the backend a moment to act on it.
+    let running = await activeWith(marker);
+    for (let i = 0; i < 10 && running.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      running = await activeWith(marker);
+    }
+    expect(running).toEqual([]);
+  });
+
+  test("a stream aborted while batches flow ends and leaves nothing running", async () => {
+    const marker = `sluice_abort_${randomUUID().slice(0, 8)}`;
+    const abort = new AbortController();
+    const started = Date.now();
+    const consume = async () => {
+      for await (const batch of connector.stream(`SELECT g, '${marker}' AS marker, pg_sleep(CASE WHEN g = 100000 THEN 30 ELSE 0 END) FROM generate_series(1, 100001) g`, { signal: abort.signal })) {
+        if (batch.numRows > 0) setTimeout(() => abort.abort(), 300);
+      }
+    };
+    await expect(consume()).rejects.toMatchObject({ code: "cancelled" });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    let running = await activeWith(marker);
+    for (let i = 0; i < 10 && running.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      running = await activeWith(marker);
+    }
+    expect(running).toEqual([]);
+  });
+});
+
 /** Answers every startup with AuthenticationCleartextPassword, then FATAL 28P01 whatever the password. */
 async function passwordRejectingServer(): Promise<Server> {
   const server = createServer((socket) => {

@@ -116,6 +116,8 @@ function isPgErrorLike(value: unknown): value is PgErrorLike {
 export class PostgresConnector implements ArrowConnector<PostgresReadTarget, PostgresWriteTarget> {
   readonly description: string;
   private readonly pool: pg.Pool;
+  /** The pool's settings, for the one-off connection that cancels an aborted read (see `cancelBackend`). */
+  private readonly config: pg.PoolConfig;
   private readonly where: string;
   private readonly defaultSchema: string;
 
@@ -135,6 +137,7 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
     if (settings.ssl) config.ssl = true;
     // Unqualified names in queries find the profile's schema first, as they do for writes.
     if (settings.schema !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(settings.schema)) config.options = `-c search_path=${settings.schema},public`;
+    this.config = config;
     this.pool = new pg.Pool(config);
     this.pool.on("error", () => undefined); // idle-client errors surface on the next query instead
     this.where = redact(where);
@@ -203,10 +206,18 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
 
   private async *streamWithSchema(target: PostgresReadTarget, options: IoOptions, onEmpty: (batch: RecordBatch) => void): AsyncGenerator<RecordBatch> {
     const sql = this.querySql(target).trim().replace(/;\s*$/, "");
+    options.signal?.throwIfAborted();
     const client = await this.connect();
     let copy: ReturnType<typeof copyTo> | null = null;
     let completed = false;
-    const abort = () => copy?.destroy(new UserError("cancelled", `${this.description}: read cancelled`));
+    const cancelled = () => new UserError("cancelled", `${this.description}: read cancelled`);
+    // Closing our socket does not stop the server: the statement would run on (holding its locks) until it
+    // next writes to the client. So an abort also cancels it on the server, before the client is let go.
+    let cancelling: Promise<void> | null = null;
+    const abort = () => {
+      cancelling = this.cancelBackend(client);
+      copy?.destroy(cancelled());
+    };
     options.signal?.addEventListener("abort", abort, { once: true });
     try {
       let fields: PgField[];
@@ -214,8 +225,9 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
         const described = await client.query(`SELECT * FROM (${sql}\n) AS sluice_q LIMIT 0`);
         fields = described.fields;
       } catch (error) {
-        throw this.fail(error, "read");
+        throw options.signal?.aborted ? cancelled() : this.fail(error, "read");
       }
+      if (options.signal?.aborted) throw cancelled();
       const columns = planPgRead(fields);
       const select = columns.map((c) => `${quotePgIdentifier(c.name)}${c.castToText ? "::text" : ""}`).join(", ");
       const decoder = new BinaryCopyDecoder(columns);
@@ -230,7 +242,7 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
           }
         }
       } catch (error) {
-        throw this.fail(error, "read");
+        throw options.signal?.aborted ? cancelled() : this.fail(error, "read");
       }
       const last = decoder.end();
       for (const batch of last) yield batch;
@@ -238,8 +250,30 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
       completed = true;
     } finally {
       options.signal?.removeEventListener("abort", abort);
-      // A consumer that stopped early leaves a COPY in flight: drop that connection rather than reuse it.
-      client.release(!completed && copy !== null);
+      if (cancelling !== null) await cancelling;
+      // A consumer that stopped early leaves a COPY in flight, and a cancelled connection may still receive
+      // the cancel: drop such a connection rather than reuse it.
+      client.release((!completed && copy !== null) || cancelling !== null);
+    }
+  }
+
+  /**
+   * Cancels whatever `client`'s server process is running (`pg_cancel_backend`), from a one-off connection
+   * rather than the pool, whose connections may all be busy (with reads being aborted at the same time).
+   * Best effort: a failure here leaves only the statement running, which closing the socket cannot help.
+   */
+  private async cancelBackend(client: pg.PoolClient): Promise<void> {
+    const pid: unknown = Reflect.get(client, "processID");
+    if (typeof pid !== "number") return;
+    const canceller = new pg.Client(this.config);
+    canceller.on("error", () => undefined);
+    try {
+      await canceller.connect();
+      await canceller.query("SELECT pg_cancel_backend($1)", [pid]);
+    } catch {
+      // best effort, see above
+    } finally {
+      await canceller.end().catch(() => undefined);
     }
   }
 
