@@ -2,13 +2,12 @@
  * The editor walked as a new user would (issue 3 "Done when"), in real Chromium against a real `sluice start`.
  * One server for the file; each step leaves a screenshot in test-results/screenshots/editor-*.png.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { REPO_ROOT } from "../test/taxi-data";
-import { launchChromium, SCREENSHOT_DIR, startSluice, type StartedServer } from "./server";
+import { closeEditorSession, openEditorSession, SCREENSHOT_DIR, type StartedServer } from "./server";
 
 jest.setTimeout(120_000);
 
@@ -57,20 +56,13 @@ describe("the pipeline editor (real server, real Chromium)", () => {
   let page: Page;
 
   beforeAll(async () => {
-    const copied = spawnSync(process.execPath, [path.join(REPO_ROOT, "scripts", "copy-monaco.cjs")], { encoding: "utf8" });
-    if (copied.status !== 0) throw new Error(`copy-monaco failed: ${copied.stderr}`);
     projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-editor-"));
     fs.cpSync(path.join(REPO_ROOT, "pipelines", "hello"), path.join(projectDir, "pipelines", "hello"), { recursive: true });
-    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    server = await startSluice(projectDir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    ({ server, browser, page } = await openEditorSession(projectDir));
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (projectDir) fs.rmSync(projectDir, { recursive: true, force: true });
+    await closeEditorSession({ server, browser }, projectDir);
   });
 
   it("1. creates a pipeline from the home page", async () => {

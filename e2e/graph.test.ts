@@ -3,13 +3,11 @@
  * the layout worker) with every node shown and none on top of another, and an edge is deleted by
  * selecting it and pressing Delete. Screenshots go to test-results/screenshots/graph-*.png.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { REPO_ROOT } from "../test/taxi-data";
-import { launchChromium, SCREENSHOT_DIR, startSluice, type StartedServer } from "./server";
+import { closeEditorSession, openEditorSession, SCREENSHOT_DIR, type StartedServer } from "./server";
 
 jest.setTimeout(180_000);
 
@@ -54,22 +52,15 @@ describe("the pipeline graph (real server, real Chromium)", () => {
   let page: Page;
 
   beforeAll(async () => {
-    const copied = spawnSync(process.execPath, [path.join(REPO_ROOT, "scripts", "copy-monaco.cjs")], { encoding: "utf8" });
-    if (copied.status !== 0) throw new Error(`copy-monaco failed: ${copied.stderr}`);
     projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-graph-"));
     const wide = widePipeline();
     writePipeline(projectDir, "wide", wide.yaml, wide.files);
     writePipeline(projectDir, "small", SMALL, { "first.sql": "SELECT 1 AS one\n", "second.sql": "SELECT * FROM first\n" });
-    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    server = await startSluice(projectDir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    ({ server, browser, page } = await openEditorSession(projectDir));
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (projectDir) fs.rmSync(projectDir, { recursive: true, force: true });
+    await closeEditorSession({ server, browser }, projectDir);
   });
 
   it("renders every node of a 200-block pipeline, laid out without overlaps, with its edges", async () => {

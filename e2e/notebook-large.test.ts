@@ -4,14 +4,12 @@
  * puts the caret in its editor, and an edit there is saved with Ctrl+S, runs with Shift+Enter and survives
  * the cell scrolling away and back. Screenshots go to test-results/screenshots/notebook-large-*.png.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { blockName, LARGE_PIPELINE, writeLargePipeline } from "../bench/notebook";
-import { REPO_ROOT } from "../test/taxi-data";
-import { launchChromium, SCREENSHOT_DIR, startSluice, type StartedServer } from "./server";
+import { closeEditorSession, openEditorSession, SCREENSHOT_DIR, type StartedServer } from "./server";
 
 jest.setTimeout(180_000);
 
@@ -59,20 +57,13 @@ describe("a 200-block notebook (real server, real Chromium)", () => {
   const targetFile = () => path.join(projectDir, "pipelines", LARGE_PIPELINE, `${target}.ts`);
 
   beforeAll(async () => {
-    const copied = spawnSync(process.execPath, [path.join(REPO_ROOT, "scripts", "copy-monaco.cjs")], { encoding: "utf8" });
-    if (copied.status !== 0) throw new Error(`copy-monaco failed: ${copied.stderr}`);
     projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-notebook-"));
     writeLargePipeline(projectDir);
-    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    server = await startSluice(projectDir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    ({ server, browser, page } = await openEditorSession(projectDir));
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (projectDir) fs.rmSync(projectDir, { recursive: true, force: true });
+    await closeEditorSession({ server, browser }, projectDir);
   });
 
   it("opens with only the cells near the viewport mounted, and few Monaco editors", async () => {

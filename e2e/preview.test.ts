@@ -3,13 +3,11 @@
  * (Arrow) output and of a SQL (Parquet) output, and paging far into an output. Screenshots go to
  * test-results/screenshots/preview-*.png.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { REPO_ROOT } from "../test/taxi-data";
-import { launchChromium, SCREENSHOT_DIR, startSluice, type StartedServer } from "./server";
+import { closeEditorSession, openEditorSession, SCREENSHOT_DIR, type StartedServer } from "./server";
 
 jest.setTimeout(180_000);
 
@@ -58,18 +56,13 @@ describe("the data preview (real server, real Chromium)", () => {
   let page: Page;
 
   beforeAll(async () => {
-    const copied = spawnSync(process.execPath, [path.join(REPO_ROOT, "scripts", "copy-monaco.cjs")], { encoding: "utf8" });
-    if (copied.status !== 0) throw new Error(`copy-monaco failed: ${copied.stderr}`);
     projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-preview-"));
     const dir = path.join(projectDir, "pipelines", "previews");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "pipeline.yaml"), PIPELINE);
     fs.writeFileSync(path.join(dir, "numbers.ts"), LOADER);
     fs.writeFileSync(path.join(dir, "doubled.sql"), "SELECT n * 2 AS twice, amount, seen FROM numbers\n");
-    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    server = await startSluice(projectDir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    ({ server, browser, page } = await openEditorSession(projectDir));
     await page.goto(`${server.url}/pipelines/previews`);
     // The editor is interactive once a block's code editor shows.
     await page.getByTestId("code-numbers").waitFor();
@@ -80,9 +73,7 @@ describe("the data preview (real server, real Chromium)", () => {
   }, 400_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (projectDir) fs.rmSync(projectDir, { recursive: true, force: true });
+    await closeEditorSession({ server, browser }, projectDir);
   });
 
   it("draws a histogram for the numeric and time columns of a TypeScript block's output, with ranges and counts as tooltips", async () => {

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { describeProgress, mergeProgress } from "../components/editor/progress";
-import { launchChromium, SCREENSHOT_DIR, startSluice, type StartedServer } from "./server";
+import { closeEditorSession, openEditorSession, SCREENSHOT_DIR, type StartedServer } from "./server";
 
 jest.setTimeout(180_000);
 
@@ -72,17 +72,12 @@ describe("block progress in the editor (real server, real Chromium)", () => {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "pipeline.yaml"), `version: 1\nname: progress_demo\nvariables:\n  url: ${url}\nblocks:\n  - name: download\n    type: loader\n    language: ts\n    upstream: []\n`);
     fs.writeFileSync(path.join(dir, "download.ts"), DOWNLOAD_BLOCK);
-    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    server = await startSluice(projectDir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    ({ server, browser, page } = await openEditorSession(projectDir));
   }, 400_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
     await new Promise((resolve) => files?.close(resolve));
-    if (projectDir) fs.rmSync(projectDir, { recursive: true, force: true });
+    await closeEditorSession({ server, browser }, projectDir);
   });
 
   it("shows bytes of total as a bar, then rows, in the cell and the run bar, while the block runs", async () => {

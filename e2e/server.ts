@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { REPO_ROOT } from "../test/taxi-data";
 
 export interface StartedServer {
@@ -57,3 +58,31 @@ export function launchChromium(): Promise<Browser> {
 }
 
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, "test-results", "screenshots");
+
+/** A started server over a project folder, with Chromium and one 1440×1000 page on it. */
+export interface EditorSession {
+  server: StartedServer;
+  browser: Browser;
+  page: Page;
+}
+
+/**
+ * What most browser tests start with: Monaco copied where the server serves it (the editor needs it), the
+ * server over `projectDir`, Chromium and a page.
+ */
+export async function openEditorSession(projectDir: string): Promise<EditorSession> {
+  const copied = spawnSync(process.execPath, [path.join(REPO_ROOT, "scripts", "copy-monaco.cjs")], { encoding: "utf8" });
+  if (copied.status !== 0) throw new Error(`copy-monaco failed: ${copied.stderr}`);
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const server = await startSluice(projectDir);
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  return { server, browser, page };
+}
+
+/** Closes what `openEditorSession` opened (whatever of it started) and removes the project folder. */
+export async function closeEditorSession(session: Partial<EditorSession>, projectDir: string | undefined): Promise<void> {
+  await session.browser?.close();
+  await session.server?.stop();
+  if (projectDir) fs.rmSync(projectDir, { recursive: true, force: true });
+}

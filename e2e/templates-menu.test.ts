@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { REPO_ROOT } from "../test/taxi-data";
-import { launchChromium, SCREENSHOT_DIR, startSluice, type StartedServer } from "./server";
+import { closeEditorSession, openEditorSession, SCREENSHOT_DIR, type StartedServer } from "./server";
 
 jest.setTimeout(180_000);
 
@@ -30,16 +30,11 @@ describe("connector templates in the add-block menu (real server, real Chromium)
     const dir = path.join(projectDir, "pipelines", "connectors");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "pipeline.yaml"), "version: 1\nname: connectors\nblocks: []\n");
-    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    server = await startSluice(projectDir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    ({ server, browser, page } = await openEditorSession(projectDir));
   }, 400_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (projectDir) fs.rmSync(projectDir, { recursive: true, force: true });
+    await closeEditorSession({ server, browser }, projectDir);
   });
 
   it("GET /api/templates lists every template of templates/io with its code", async () => {
