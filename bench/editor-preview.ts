@@ -10,6 +10,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, startSluice } from "../e2e/server";
 import { REPO_ROOT } from "../test/taxi-data";
+import { graphShownAt, NAME_SHIM, scrollFrames } from "./browser-frames";
 import { median, ms, type BenchRow } from "./report";
 
 const ROWS = 1_000_000;
@@ -62,28 +63,6 @@ async function metrics(page: Page): Promise<Metric[]> {
   return page.evaluate(() => (window as unknown as { sluiceMetrics?: Metric[] }).sluiceMetrics ?? []);
 }
 
-/** Frame gaps while the preview scrolls by `step` pixels per animation frame for `frames` frames. */
-async function scrollFrames(page: Page, testId: string, step: number, frames: number): Promise<number[]> {
-  return page.evaluate(
-    ({ testId, step, frames }) =>
-      new Promise<number[]>((resolve) => {
-        const element = document.querySelector(`[data-testid="${testId}"]`);
-        if (!element) return resolve([]);
-        const gaps: number[] = [];
-        let last = performance.now();
-        let count = 0;
-        const tick = (now: number) => {
-          gaps.push(now - last);
-          last = now;
-          element.scrollTop += step;
-          if (++count < frames) requestAnimationFrame(tick);
-          else resolve(gaps.slice(1));
-        };
-        requestAnimationFrame(tick);
-      }),
-    { testId, step, frames },
-  );
-}
 
 /** Jumps the preview to `row` and waits until that row shows data (not the loading placeholder). */
 async function jumpTo(page: Page, testId: string, row: number): Promise<number> {
@@ -151,8 +130,6 @@ async function mainThreadCpu<T>(browser: Browser, page: Page, work: () => Promis
   return { result, cpuMs: tasks.reduce((x, y) => x + y, 0), longestMs: Math.max(0, ...tasks) };
 }
 
-/** tsx (esbuild keepNames) wraps named functions in `__name(…)`, also inside `page.evaluate` callbacks: give the page one. */
-const NAME_SHIM = "globalThis.__name = globalThis.__name || ((fn) => fn);";
 
 const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.95))];
 
@@ -198,7 +175,7 @@ export async function benchEditorPreview(): Promise<BenchRow[]> {
     }
     const jumps: number[] = [];
     for (const row of [500_000, 999_900, 123_456, 750_000, 42, 333_333, 888_888, 600_000]) jumps.push(await jumpTo(page, "preview-scroll-big_rows", row));
-    const scroll = await mainThreadCpu(browser, page, () => scrollFrames(page, "preview-scroll-big_rows", 480, 120));
+    const scroll = await mainThreadCpu(browser, page, () => scrollFrames(page, '[data-testid="preview-scroll-big_rows"]', 480, 120));
     const gaps = scroll.result;
 
     const graph = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
@@ -210,17 +187,7 @@ export async function benchEditorPreview(): Promise<BenchRow[]> {
       await graph.goto("about:blank");
       const opened = await mainThreadCpu(browser, graph, async () => {
         await graph.goto(`${server.url}/pipelines/wide_graph`);
-        const handle = await graph.waitForFunction(
-          () => {
-            const nodes = document.querySelectorAll(".react-flow__node");
-            const viewport = document.querySelector<HTMLElement>(".react-flow__viewport");
-            const visible = [...nodes].some((n) => getComputedStyle(n).visibility !== "hidden");
-            return nodes.length > 0 && visible && viewport !== null && viewport.style.transform !== "" ? performance.now() : 0;
-          },
-          undefined,
-          { polling: "raf", timeout: 60_000 },
-        );
-        return handle.jsonValue();
+        return graphShownAt(graph, 60_000);
       });
       graphTimes.push(opened.result);
       graphCpu.push(opened.cpuMs);

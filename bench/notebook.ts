@@ -10,6 +10,7 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { launchChromium, startSluice } from "../e2e/server";
 import { REPO_ROOT } from "../test/taxi-data";
+import { graphShownAt, NAME_SHIM, scrollFrames } from "./browser-frames";
 import { median, ms, type BenchRow } from "./report";
 
 const RUNS = 3;
@@ -37,8 +38,6 @@ export function writeLargePipeline(projectDir: string, pipeline = LARGE_PIPELINE
   fs.writeFileSync(path.join(dir, "pipeline.yaml"), lines.join("\n") + "\n");
 }
 
-/** tsx (esbuild keepNames) wraps named functions in `__name(…)`, also inside `page.evaluate` callbacks: give the page one. */
-const NAME_SHIM = "globalThis.__name = globalThis.__name || ((fn) => fn);";
 /** Long tasks (> 50 ms) of the page, from its first moment. */
 const LONG_TASKS = `globalThis.__longTasks = [];
 new PerformanceObserver((list) => { for (const e of list.getEntries()) globalThis.__longTasks.push(e.duration); }).observe({ type: "longtask", buffered: true });`;
@@ -66,44 +65,12 @@ async function open(page: Page, url: string): Promise<{ cell: number; graph: num
     undefined,
     { polling: "raf", timeout: 120_000 },
   );
-  const graph = await page.waitForFunction(
-    () => {
-      const nodes = document.querySelectorAll(".react-flow__node");
-      const viewport = document.querySelector<HTMLElement>(".react-flow__viewport");
-      const visible = [...nodes].some((n) => getComputedStyle(n).visibility !== "hidden");
-      return nodes.length > 0 && visible && viewport !== null && viewport.style.transform !== "" ? performance.now() : 0;
-    },
-    undefined,
-    { polling: "raf", timeout: 120_000 },
-  );
+  const graphAt = await graphShownAt(page, 120_000);
   const cellAt = await cell.jsonValue();
-  const graphAt = await graph.jsonValue();
   const longest = await page.evaluate(() => Math.max(0, ...((globalThis as unknown as { __longTasks: number[] }).__longTasks ?? [])));
   return { cell: cellAt, graph: graphAt, longest };
 }
 
-/** Frame gaps while the notebook scrolls `step` px per animation frame for `frames` frames. */
-async function scrollNotebook(page: Page, step: number, frames: number): Promise<number[]> {
-  return page.evaluate(
-    ({ step, frames }) =>
-      new Promise<number[]>((resolve) => {
-        const element = document.querySelector('[data-testid="notebook"]');
-        if (!element) return resolve([]);
-        const gaps: number[] = [];
-        let last = performance.now();
-        let count = 0;
-        const tick = (now: number) => {
-          gaps.push(now - last);
-          last = now;
-          element.scrollTop += step;
-          if (++count < frames) requestAnimationFrame(tick);
-          else resolve(gaps.slice(1));
-        };
-        requestAnimationFrame(tick);
-      }),
-    { step, frames },
-  );
-}
 
 export async function benchNotebook(): Promise<BenchRow[]> {
   spawnSync(process.execPath, [path.join(REPO_ROOT, "scripts", "copy-monaco.cjs")], { stdio: "inherit" });
@@ -129,7 +96,7 @@ export async function benchNotebook(): Promise<BenchRow[]> {
     await page.waitForTimeout(2000);
     const settled = await mounted(page);
     // 200 px per frame for 300 frames: top to bottom of the notebook, about 60,000 px of cells.
-    const gaps = await scrollNotebook(page, 200, 300);
+    const gaps = await scrollFrames(page, '[data-testid="notebook"]', 200, 300);
     await page.waitForTimeout(1500);
     const afterScroll = await mounted(page);
     const total = await page.evaluate(() => document.querySelector('[data-testid="notebook"]')?.scrollHeight ?? 0);

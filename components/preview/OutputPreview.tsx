@@ -1,7 +1,7 @@
 "use client";
 
 import { memo, useEffect, useMemo, useState } from "react";
-import type { ColumnHistogram as Histogram } from "@/lib/store/output-types";
+import type { ColumnSummary } from "@/lib/store/output-types";
 import { formatCount } from "../ui/format";
 import { recordMetric } from "../editor/editor-store";
 import { ColumnHistogram } from "./ColumnHistogram";
@@ -13,15 +13,8 @@ const ROW_HEIGHT = 24;
 const HEAD_HEIGHT = 92;
 const MAX_HEIGHT = 400;
 
-export interface ColumnStats {
-  name: string;
-  type: string;
-  nulls: number;
-  min: string | number | boolean | null;
-  max: string | number | boolean | null;
-  distinct: number;
-  histogram?: Histogram;
-}
+/** A column's stats as the API sends them: the output store's summary. */
+export type ColumnStats = ColumnSummary;
 
 const Cell = memo(function Cell({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span className="null">null</span>;
