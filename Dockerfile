@@ -1,5 +1,6 @@
 # Sluice: the editor, API and local executor in one container (`sluice start`).
-FROM node:20-bookworm-slim
+# Node 24 LTS (Node 20 reached end of life in April 2026; CI runs the suite on both).
+FROM node:24-bookworm-slim
 WORKDIR /app
 # better-sqlite3 compiles against Node's headers when no prebuilt binary can be fetched.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*

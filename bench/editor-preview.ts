@@ -1,5 +1,5 @@
 /**
- * The editor in Chromium (DESIGN §9): a 1,000,000-row block output's first page on screen after the block
+ * The editor in Chromium: a 1,000,000-row block output's first page on screen after the block
  * ends (target ≤ 300 ms), scrolling responsiveness of the virtualised preview, and a 200-block pipeline's
  * time to first render of the graph. Drives a real `sluice start` and Debian's Chromium.
  */

@@ -1,5 +1,5 @@
 /**
- * The notebook of a 200-block pipeline in Chromium (issue 3 "Done when"): time from navigation to the first
+ * The notebook of a 200-block pipeline in Chromium: time from navigation to the first
  * cell and the graph on screen, how many Monaco editors the page starts, and how smoothly the notebook
  * scrolls. Drives a real `sluice start` and Debian's Chromium.
  */

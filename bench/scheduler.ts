@@ -30,7 +30,7 @@ async function sleep(msToWait: number): Promise<void> {
 }
 
 /**
- * The scheduler targets of DESIGN §9: one tick over 10,000 enabled schedules (≤ 100 ms; baseline: the
+ * The scheduler targets: one tick over 10,000 enabled schedules (≤ 100 ms; baseline: the
  * naive tick that recomputes every cron each time), and the lateness of a due run with the loop running
  * (≤ 1 s; baseline: a bare `setTimeout` aimed at the same instants, i.e. the event loop's own precision).
  */

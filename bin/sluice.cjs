@@ -8,6 +8,8 @@ require("../lib/cli/main.ts")
     process.exitCode = code;
   })
   .catch((error) => {
-    console.error(error && error.stack ? error.stack : String(error));
+    // main reports its own failures; this is a failure to load it. The stack only with --debug.
+    const debug = process.argv.includes("--debug");
+    console.error(debug && error && error.stack ? error.stack : `sluice: ${error && error.message ? error.message : String(error)} (run with --debug for the stack)`);
     process.exitCode = 1;
   });

@@ -1,5 +1,5 @@
 /**
- * The HTTP API of DESIGN §10 against a real `sluice start`: status codes and JSON errors, versions and
+ * The HTTP API (the README's API section) against a real `sluice start`: status codes and JSON errors, versions and
  * conflicts, runs in every mode, server-sent events, output pages and logs.
  */
 import fs from "node:fs";
@@ -19,7 +19,8 @@ describe("the editor's HTTP API (real server)", () => {
   let server: StartedServer;
 
   const call = async (method: string, url: string, body?: unknown, version?: string) => {
-    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    // Origin as the editor's own pages send it: a state-changing request without one is refused.
+    const headers: Record<string, string> = { "Content-Type": "application/json", Origin: server.url };
     if (version) headers["If-Match"] = `"${version}"`;
     const response = await fetch(`${server.url}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await response.text();

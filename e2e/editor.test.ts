@@ -1,5 +1,5 @@
 /**
- * The editor walked as a new user would (issue 3 "Done when"), in real Chromium against a real `sluice start`.
+ * The editor walked as a new user would, in real Chromium against a real `sluice start`.
  * One server for the file; each step leaves a screenshot in test-results/screenshots/editor-*.png.
  */
 import fs from "node:fs";

@@ -60,13 +60,13 @@ describe("sluice start with a token", () => {
   it("answers 401 without the token and serves with it", async () => {
     const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-token-"));
     fs.mkdirSync(path.join(projectDir, "pipelines"));
-    const server = await startSluice(projectDir, ["--host", "0.0.0.0"], { SLUICE_TOKEN: "s3cret-token" });
+    const server = await startSluice(projectDir, ["--host", "0.0.0.0"], { SLUICE_TOKEN: "s3cret-token-0123456789abcdef0123456789" });
     try {
       const url = server.url.replace("0.0.0.0", "127.0.0.1");
       expect((await fetch(`${url}/api/pipelines`)).status).toBe(401);
-      const ok = await fetch(`${url}/api/pipelines`, { headers: { Authorization: "Bearer s3cret-token" } });
+      const ok = await fetch(`${url}/api/pipelines`, { headers: { Authorization: "Bearer s3cret-token-0123456789abcdef0123456789" } });
       expect(ok.status).toBe(200);
-      const login = await fetch(`${url}/?token=s3cret-token`, { redirect: "manual" });
+      const login = await fetch(`${url}/?token=s3cret-token-0123456789abcdef0123456789`, { redirect: "manual" });
       expect(login.headers.get("set-cookie")).toMatch(/sluice_token=.*HttpOnly; SameSite=Strict/);
     } finally {
       await server.stop();

@@ -1,5 +1,5 @@
 /**
- * TypeScript IntelliSense in a block's Monaco editor (issue 3): completions of `BlockContext`, `ctx.io` and
+ * TypeScript IntelliSense in a block's Monaco editor: completions of `BlockContext`, `ctx.io` and
  * apache-arrow, and a type error shown as a marker with its hover — declarations served by this app
  * (public/monaco/block-types.json), no CDN. Real `sluice start`, real Chromium.
  */

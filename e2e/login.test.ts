@@ -1,5 +1,5 @@
 /**
- * The login page of a server that requires a token (issue 3, access): a browser without the cookie is sent
+ * The login page of a server that requires a token: a browser without the cookie is sent
  * to /login, a wrong token says so, the right one sets the HttpOnly SameSite cookie and goes back to the page
  * it asked for; the API stays a 401 JSON answer; `?token=` links keep working; the token is never logged.
  */
@@ -11,7 +11,7 @@ import { launchChromium, SCREENSHOT_DIR, startSluice, type StartedServer } from 
 
 jest.setTimeout(180_000);
 
-const TOKEN = "e2e-login-token-7f3a9c";
+const TOKEN = "e2e-login-token-7f3a9c4d1e8b2a6f5c0d9e3b7a1f4c8e";
 
 describe("logging in to a server that requires a token (real server, real Chromium)", () => {
   let projectDir: string;

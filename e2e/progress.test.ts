@@ -1,5 +1,5 @@
 /**
- * Live block progress in the editor (issue 3): rows a block reports with `ctx.progress`, and bytes of a
+ * Live block progress in the editor: rows a block reports with `ctx.progress`, and bytes of a
  * download through `ctx.io.http` (from a slow local server) as a bar, in the block's cell and in the run
  * bar while the block runs; gone when it ends. Real `sluice start`, real SSE, real Chromium.
  */

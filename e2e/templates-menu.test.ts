@@ -1,5 +1,5 @@
 /**
- * The add-block menu's connector templates (issue 3): listed from templates/io through GET /api/templates
+ * The add-block menu's connector templates: listed from templates/io through GET /api/templates
  * (the folder as it is now), and adding one creates a block with the template's code. Real `sluice start`,
  * real Chromium.
  */

@@ -1,5 +1,5 @@
 /**
- * The triggers and runs pages walked in real Chromium against a real `sluice start` (issue 4 "Done when"):
+ * The triggers and runs pages walked in real Chromium against a real `sluice start`:
  * create a schedule trigger and an API trigger from the triggers page, see the cron in words and the next
  * runs, fire the API trigger with its token (401 without it), and follow the run to success on the runs
  * pages. Screenshots: test-results/screenshots/triggers-*.png.
@@ -92,10 +92,11 @@ describe("triggers and runs pages (real server, real Chromium)", () => {
     await shot(page, "02-schedule-listed");
   });
 
-  it("2. creates an API trigger and shows its token once with the URL and a curl line", async () => {
+  it("2. creates an API trigger that lets callers set rows, and shows its token once with the URL and a curl line", async () => {
     await page.getByRole("button", { name: "New trigger" }).click();
     await page.locator("#trigger-name").fill("hook");
     await page.locator("#trigger-type").selectOption("api");
+    await page.locator("#trigger-variables-allowed").fill("rows");
     await page.getByRole("button", { name: "Create trigger" }).click();
     const row = page.getByTestId("trigger-row-hook");
     await row.waitFor();
@@ -106,16 +107,24 @@ describe("triggers and runs pages (real server, real Chromium)", () => {
     const url = (await page.getByTestId("trigger-url").innerText()).trim();
     expect(url).toBe(`${server.url}/api/triggers/hello.hook/runs`);
     expect(await page.getByTestId("curl-line").innerText()).toContain(`-H 'Authorization: Bearer ${token}'`);
+    expect(await page.getByTestId("curl-line").innerText()).toContain(`-d '{"variables":{"rows":1000}}'`);
+    expect(fs.readFileSync(path.join(projectDir, "pipelines", "hello", "triggers.yaml"), "utf8")).toMatch(/variables_allowed:\n\s+- rows/);
     await shot(page, "03-api-token");
     await row.getByRole("button", { name: "Rotate token" }).waitFor();
   });
 
-  it("3. fires the API trigger with its token, and refuses it without or with a wrong token", async () => {
+  it("3. fires the API trigger with its token, and refuses it without or with a wrong token or an unlisted variable", async () => {
     const endpoint = `${server.url}/api/triggers/hello.hook/runs`;
     const missing = await fetch(endpoint, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
     expect(missing.status).toBe(401);
     const wrong = await fetch(endpoint, { method: "POST", headers: { Authorization: "Bearer slk_wrong", "Content-Type": "application/json" }, body: "{}" });
     expect(wrong.status).toBe(401);
+    const unlisted = await fetch(endpoint, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ variables: { output_dir: "/tmp/elsewhere" } }),
+    });
+    expect(unlisted.status).toBe(422);
     const ok = await fetch(endpoint, {
       method: "POST",
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },

@@ -1,5 +1,5 @@
 /**
- * The workers page (issue 6, "what Flower is to Airflow") against a real `sluice start` in queue mode
+ * The workers page against a real `sluice start` in queue mode
  * (SLUICE_EXECUTOR=queue, the real Redis on 6379 under a key prefix of its own) with a real `sluice worker`
  * process: `GET /api/workers` lists the worker with its pid and the queues with their counts; the page shows
  * them live, with the block the worker is running linked to its run. A server on the local executor says
@@ -93,7 +93,7 @@ describe("workers page in queue mode (real server, real worker, real Chromium)",
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "workers-idle.png"), fullPage: true });
 
     // Start a run: without reloading, the page shows the running block within a couple of polls.
-    const started = await fetch(`${server.url}/api/pipelines/slow/runs`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    const started = await fetch(`${server.url}/api/pipelines/slow/runs`, { method: "POST", headers: { "Content-Type": "application/json", Origin: server.url }, body: "{}" });
     expect(started.status).toBeLessThan(300);
     const { run_id: runId } = (await started.json()) as { run_id: string };
     const job = page.getByTestId("worker-job");

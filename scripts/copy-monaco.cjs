@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Copies Monaco's AMD build (node_modules/monaco-editor/min/vs) to public/monaco/vs, so the editor loads
- * Monaco from this server and never from a CDN (DESIGN §12). public/monaco/ is gitignored. Next serves
+ * Monaco from this server and never from a CDN. public/monaco/ is gitignored. Next serves
  * only the public files present at build time, so run this before `next build`. Skips the copy when the
  * target is already up to date (same monaco-editor version). Also writes public/monaco/block-types.json, the
  * declarations Monaco needs for IntelliSense in blocks (block-types.cjs), which follow SDK edits.

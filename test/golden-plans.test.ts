@@ -1,5 +1,5 @@
 /**
- * Golden pipelines (STYLE §8): each folder of test/fixtures/pipelines holds a `pipeline.yaml` and an
+ * Golden pipelines: each folder of test/fixtures/pipelines holds a `pipeline.yaml` and an
  * `expected.json` with either the run plans it must produce or the error it must raise:
  *
  *   { "plans": [{ "mode", "block"?, "blocks", "cachedInputs" }], "serializesAsWritten"?: true }

@@ -1,6 +1,7 @@
 import { RunsList } from "@/components/runs/RunsList";
 import { getServices } from "@/lib/server/global-services";
 import { runHistory, type HistoryFilter, type RunRow } from "@/lib/server/api/runs-history-service";
+import { messageOf } from "@/lib/core/errors";
 
 export const dynamic = "force-dynamic";
 
@@ -23,7 +24,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Search 
   try {
     runs = await runHistory(filter);
   } catch (caught) {
-    error = caught instanceof Error ? caught.message : String(caught);
+    error = messageOf(caught);
   }
   const pipelines = (await getServices().files.list()).map((p) => p.name);
   return <RunsList runs={runs} filter={filter} pipelines={pipelines} error={error} />;

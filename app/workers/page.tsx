@@ -1,5 +1,6 @@
 import { WorkersPage } from "@/components/workers/WorkersPage";
 import { workersOverview, type WorkersResponse } from "@/lib/server/api/workers";
+import { messageOf } from "@/lib/core/errors";
 
 export const dynamic = "force-dynamic";
 
@@ -10,7 +11,7 @@ export default async function WorkersRoute() {
   try {
     initial = await workersOverview();
   } catch (caught) {
-    error = caught instanceof Error ? caught.message : String(caught);
+    error = messageOf(caught);
   }
   return <WorkersPage initial={initial} initialError={error} />;
 }

@@ -2,7 +2,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import type { BlockLanguage, BlockType } from "@/lib/core/model";
-import type { BlockTemplateFile } from "@/lib/server/api/templates";
+import type { BlockTemplateFile, ResponseOf } from "@/lib/core/api-contract";
 import { apiCall } from "../ui/api-client";
 import { BLOCK_TEMPLATES, uniqueBlockName } from "./block-templates";
 import { useEditor } from "./EditorProvider";
@@ -24,7 +24,7 @@ function useConnectorTemplates(open: boolean): { templates: BlockTemplateFile[] 
   useEffect(() => {
     if (!open || templates) return;
     let live = true;
-    void apiCall<{ templates: BlockTemplateFile[] }>("/api/templates").then((result) => {
+    void apiCall<ResponseOf<"listTemplates">>("/api/templates").then((result) => {
       if (!live) return;
       if (result.ok) setTemplates(result.data.templates);
       else setError(result.error.message);

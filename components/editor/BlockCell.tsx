@@ -4,8 +4,9 @@ import { useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { BlockSpec, BlockType } from "@/lib/core/model";
 import { BLOCK_TYPES } from "@/lib/core/model";
+import { formatElapsed } from "@/lib/core/duration";
 import { OutputPreview } from "../preview/OutputPreview";
-import { formatCount, formatDuration } from "../ui/format";
+import { formatCount } from "../ui/format";
 import { BlockProgress } from "./BlockProgress";
 import { CodeEditor } from "./CodeEditor";
 import { useEditor } from "./EditorProvider";
@@ -116,7 +117,7 @@ export function BlockCell({ spec, focusRequested = false, onFocusHandled }: Bloc
         <span className={`state state-${state}`} data-testid={`state-${spec.name}`}>
           {state}
         </span>
-        {status?.durationMs != null && <span className="muted">{formatDuration(status.durationMs)}</span>}
+        {status?.durationMs != null && <span className="muted">{formatElapsed(status.durationMs)}</span>}
         {status?.rows != null && <span className="muted" data-testid={`rows-${spec.name}`}>{formatCount(status.rows)} rows</span>}
         <span className="muted save-state">{code?.saving ? "saving…" : dirty ? "edited" : "saved"}</span>
         <div className="run-menu" role="group" aria-label={`Run ${spec.name}`}>

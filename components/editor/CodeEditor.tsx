@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "react";
 import type { BlockLanguage } from "@/lib/core/model";
 import { configureMonaco, prefetchBlockTypes } from "./monaco-setup";
 
-// Monaco is served by this app from public/monaco/vs (scripts/copy-monaco.cjs), never from a CDN (DESIGN §12).
+// Monaco is served by this app from public/monaco/vs (scripts/copy-monaco.cjs), never from a CDN.
 loader.config({ paths: { vs: "/monaco/vs" } });
 
 const LINE_HEIGHT = 19;

@@ -7,7 +7,7 @@ import { createEditorStore, type EditorActions, type EditorState, type EditorSto
 
 const EditorContext = createContext<EditorStore | null>(null);
 
-/** One store per editor instance (STYLE §4): created once with useState, disposed on unmount. */
+/** One store per editor instance: created once with useState, disposed on unmount. */
 export function EditorProvider({ doc, children }: { doc: PipelineDocument; children: ReactNode }) {
   const [store] = useState(() => createEditorStore(doc));
   useEffect(() => () => store.getState().dispose(), [store]);

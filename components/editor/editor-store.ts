@@ -1,17 +1,26 @@
 /**
- * The state of one pipeline editor (STYLE §4): a zustand store created per editor instance (see
+ * The state of one pipeline editor and its actions: a zustand store created per editor instance (see
  * `EditorProvider`), never a module singleton. Structural edits go through the pure
  * `applyPipelineChanges` first (so a cycle is refused before anything is sent), then to the server with
- * the version they were based on; code edits are autosaved after a pause. IO is passed in (`EditorApi`).
+ * the version they were based on. The store composes the parts that do IO, each in its own module: the
+ * HTTP calls (`pipeline-requests.ts` over the `EditorApi` seam of `editor-api.ts`), autosave of block code
+ * (`block-autosave.ts`) and the run's event stream (`run-stream.ts`).
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
-import type { BlockLanguage, BlockType, Pipeline, RunMode } from "@/lib/core/model";
+import type { Pipeline, RunMode } from "@/lib/core/model";
 import { applyPipelineChanges, type PipelineChange } from "@/lib/core/pipeline-changes";
 import type { BlockRunState, RunState } from "@/lib/core/run-model";
-import type { PipelineDocument } from "@/lib/server/api/pipelines-service";
-import type { StreamMessage } from "@/lib/server/api/runs-service";
-import { apiCall, seg, type ApiErrorInfo, type ApiResult } from "../ui/api-client";
-import { mergeProgress, type BlockProgressView } from "./progress";
+import type { PipelineDocument } from "@/lib/core/api-contract";
+import type { ApiErrorInfo } from "../ui/api-client";
+import { createBlockAutosave } from "./block-autosave";
+import { codeStateOf, conflictFor, focusedRunMode, reloadedCode, saveDecision } from "./code-state";
+import { browserApi, type EditorApi } from "./editor-api";
+import { pipelineRequests, type NewBlockSpec } from "./pipeline-requests";
+import type { BlockProgressView } from "./progress";
+import { createRunStream } from "./run-stream";
+
+export { browserApi, type EditorApi } from "./editor-api";
+export { recordMetric } from "./metrics";
 
 export interface BlockCodeState {
   code: string;
@@ -81,7 +90,7 @@ export interface EditorActions {
   saveBlock(block: string, options?: { force?: boolean }): Promise<boolean>;
   saveAll(): Promise<boolean>;
   changePipeline(changes: PipelineChange[]): Promise<boolean>;
-  addBlock(spec: { name: string; type: BlockType; language: BlockLanguage; upstream: string[]; code: string; connection?: string }): Promise<boolean>;
+  addBlock(spec: NewBlockSpec): Promise<boolean>;
   renameBlock(from: string, to: string): Promise<boolean>;
   removeBlock(block: string): Promise<boolean>;
   runPipeline(): Promise<void>;
@@ -100,52 +109,8 @@ export interface EditorActions {
 
 export type EditorStore = StoreApi<EditorState & EditorActions>;
 
-/** Where the store's side effects go: the HTTP API and the run event stream. Tests and benches may replace it. */
-export interface EditorApi {
-  call<T>(path: string, init?: { method?: string; body?: unknown; version?: string }): Promise<ApiResult<T>>;
-  subscribe(runId: string, onMessage: (message: StreamMessage) => void): () => void;
-}
-
-function isStreamMessage(value: unknown): value is StreamMessage {
-  return typeof value === "object" && value !== null && "type" in value && typeof value.type === "string";
-}
-
-export const browserApi: EditorApi = {
-  call: apiCall,
-  subscribe(runId, onMessage) {
-    const source = new EventSource(`/api/runs/${seg(runId)}/events`);
-    source.onmessage = (event: MessageEvent<string>) => {
-      const value: unknown = JSON.parse(event.data);
-      if (isStreamMessage(value)) onMessage(value);
-    };
-    source.onerror = () => {
-      // The server closes the stream after the run's end; do not reconnect then.
-      if (source.readyState === EventSource.CLOSED) return;
-      source.close();
-    };
-    return () => source.close();
-  },
-};
-
-const AUTOSAVE_MS = 800;
-/** Progress events are folded into the store at most this often (a block may report thousands a second). */
-const PROGRESS_FLUSH_MS = 100;
-
-function codeStateOf(doc: PipelineDocument): Record<string, BlockCodeState> {
-  return Object.fromEntries(doc.blocks.map((b) => [b.name, { code: b.code, version: b.version, savedCode: b.code, saving: false }]));
-}
-
-/** Records a measured moment for the benchmark (bench/editor-preview.ts reads `window.sluiceMetrics`). */
-export function recordMetric(name: string, detail: Record<string, string | number>): void {
-  if (typeof window === "undefined") return;
-  const target: { sluiceMetrics?: { name: string; at: number; detail: Record<string, string | number> }[] } & Window = window;
-  target.sluiceMetrics ??= [];
-  target.sluiceMetrics.push({ name, at: Date.now(), detail });
-}
-
 export function createEditorStore(doc: PipelineDocument, api: EditorApi = browserApi): EditorStore {
-  const timers = new Map<string, ReturnType<typeof setTimeout>>();
-  const saving = new Map<string, Promise<boolean>>();
+  const requests = pipelineRequests(api, doc.pipeline.name);
   let pipelineChain: Promise<unknown> = Promise.resolve();
   /** Edits of pipeline.yaml run one after another, each with the version the previous one returned. */
   const serial = <T,>(work: () => Promise<T>): Promise<T> => {
@@ -153,114 +118,22 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
     pipelineChain = next.catch(() => undefined);
     return next;
   };
-  let unsubscribe: (() => void) | null = null;
-  let outputSerial = 0;
-  const pendingProgress = new Map<string, BlockProgressView>();
-  let progressTimer: ReturnType<typeof setTimeout> | null = null;
 
   return createStore<EditorState & EditorActions>()((set, get) => {
     const fail = (error: ApiErrorInfo, block?: string) => set({ notice: { kind: "error", message: error.message, block } });
 
-    const staleConflict = (block: string | null, error: ApiErrorInfo) =>
-      set({
-        conflict: {
-          block,
-          message:
-            error.code === "stale_version"
-              ? `${block ? `Block "${block}"` : "pipeline.yaml"} changed since you opened it — in another tab or on disk. Your change was not saved.`
-              : error.message,
-        },
-      });
+    const staleConflict = (block: string | null, error: ApiErrorInfo) => set({ conflict: conflictFor(block, error) });
 
-    const flushProgress = () => {
-      progressTimer = null;
-      if (pendingProgress.size === 0) return;
-      set({ progress: { ...get().progress, ...Object.fromEntries(pendingProgress) } });
-      pendingProgress.clear();
-    };
-
-    /** A block that stops running drops its progress (its row count and duration take over). */
-    const clearProgress = (block: string) => {
-      pendingProgress.delete(block);
-      if (!(block in get().progress)) return;
-      const progress = { ...get().progress };
-      delete progress[block];
-      set({ progress });
-    };
-
-    const onStream = (message: StreamMessage) => {
-      switch (message.type) {
-        case "snapshot": {
-          const status = { ...get().status };
-          for (const b of message.blocks) {
-            status[b.block] = { runId: message.run.id, state: b.state, attempt: b.attempt, rows: b.rows, durationMs: b.duration_ms, error: b.error ? { code: b.error.code, message: b.error.message } : null };
-          }
-          // A block may have finished before the stream connected: its output comes with the snapshot.
-          const outputs = { ...get().outputs };
-          for (const b of message.blocks) {
-            const known = outputs[b.block];
-            if (b.state === "success" && b.has_output && known?.runId !== message.run.id) {
-              outputs[b.block] = { runId: message.run.id, serial: ++outputSerial, endedAt: b.ended_at ?? new Date().toISOString() };
-            }
-          }
-          const run = get().run;
-          set({ status, outputs, run: run && run.id === message.run.id ? { ...run, state: message.run.state } : run });
-          // Log lines written before the stream connected are read once from the log store.
-          for (const b of message.blocks) {
-            if (b.state === "pending" || b.state === "queued") continue;
-            void api.call<{ lines: LogEntry[] }>(`/api/runs/${seg(message.run.id)}/blocks/${seg(b.block)}/logs`).then((result) => {
-              if (result.ok && result.data.lines.length > (get().logs[b.block]?.length ?? 0)) set({ logs: { ...get().logs, [b.block]: result.data.lines.slice(-500) } });
-            });
-          }
-          return;
-        }
-        case "run_state": {
-          const run = get().run;
-          if (run && run.id === message.runId) set({ run: { ...run, state: message.state } });
-          return;
-        }
-        case "block_state": {
-          const previous = get().status[message.block];
-          const status: BlockStatus = {
-            runId: message.runId,
-            state: message.state,
-            attempt: message.attempt,
-            rows: message.rows ?? (previous?.runId === message.runId ? previous.rows : null),
-            durationMs: message.durationMs ?? null,
-            error: message.error ? { code: message.error.code, message: message.error.message } : null,
-          };
-          if (message.state !== "running") clearProgress(message.block);
-          const patch: Partial<EditorState> = { status: { ...get().status, [message.block]: status } };
-          if (message.state === "running" && message.attempt <= 1) patch.logs = { ...get().logs, [message.block]: [] };
-          if (message.state === "success") {
-            recordMetric("block-end", { block: message.block, serverAt: Date.parse(message.at) });
-            patch.outputs = { ...get().outputs, [message.block]: { runId: message.runId, serial: ++outputSerial, endedAt: message.at } };
-          }
-          set(patch);
-          return;
-        }
-        case "log": {
-          const lines = get().logs[message.block] ?? [];
-          set({ logs: { ...get().logs, [message.block]: [...lines, message.line].slice(-500) } });
-          return;
-        }
-        case "progress": {
-          const previous = pendingProgress.get(message.block) ?? get().progress[message.block];
-          pendingProgress.set(message.block, mergeProgress(previous, message.runId, message.progress));
-          progressTimer ??= setTimeout(flushProgress, PROGRESS_FLUSH_MS);
-          return;
-        }
-      }
-    };
+    const stream = createRunStream(api, requests, { get, set });
 
     const writeBlock = async (block: string, force: boolean): Promise<boolean> => {
       const current = get().code[block];
       if (!current) return true;
-      if (current.code === current.savedCode && !force) return true;
-      if (get().conflict?.block === block && !force) return false;
+      const decision = saveDecision(current, get().conflict, block, force);
+      if (decision !== "send") return decision === "skip";
       const sent = current.code;
       set({ code: { ...get().code, [block]: { ...current, saving: true } } });
-      const result = await api.call<{ version: string }>(`/api/pipelines/${seg(get().name)}/blocks/${seg(block)}`, { method: "PUT", body: { code: sent }, version: current.version });
+      const result = await requests.saveBlockCode(block, sent, current.version);
       const latest = get().code[block];
       if (!latest) return false;
       if (!result.ok) {
@@ -273,13 +146,14 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
       return true;
     };
 
+    const autosave = createBlockAutosave(writeBlock);
+
     const startRun = async (body: { mode: RunMode; block?: string }) => {
       if (!(await get().saveAll())) return;
-      const result = await api.call<{ run_id: string }>(`/api/pipelines/${seg(get().name)}/runs`, { method: "POST", body });
+      const result = await requests.startRun(body);
       if (!result.ok) return fail(result.error, body.block);
-      unsubscribe?.();
       set({ run: { id: result.data.run_id, state: "queued", mode: body.mode, block: body.block ?? null, blocks: [] }, notice: null });
-      unsubscribe = api.subscribe(result.data.run_id, onStream);
+      stream.follow(result.data.run_id);
     };
 
     return {
@@ -301,31 +175,10 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
         const current = get().code[block];
         if (!current || current.code === code) return;
         set({ code: { ...get().code, [block]: { ...current, code } } });
-        const timer = timers.get(block);
-        if (timer) clearTimeout(timer);
-        timers.set(
-          block,
-          setTimeout(() => {
-            timers.delete(block);
-            void get().saveBlock(block);
-          }, AUTOSAVE_MS),
-        );
+        autosave.edited(block);
       },
 
-      saveBlock(block, options = {}) {
-        const timer = timers.get(block);
-        if (timer) {
-          clearTimeout(timer);
-          timers.delete(block);
-        }
-        // One save per block at a time: a second save waits for the first and then sends with its new version.
-        const queued = (saving.get(block) ?? Promise.resolve(true)).then(() => writeBlock(block, options.force === true));
-        saving.set(block, queued);
-        void queued.finally(() => {
-          if (saving.get(block) === queued) saving.delete(block);
-        });
-        return queued;
-      },
+      saveBlock: (block, options = {}) => autosave.save(block, options.force === true),
 
       async saveAll() {
         const blocks = Object.keys(get().code);
@@ -342,7 +195,7 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
           }
           const before = get().pipeline;
           set({ pipeline: applied.pipeline, graphError: null });
-          const result = await api.call<{ version: string }>(`/api/pipelines/${seg(get().name)}`, { method: "PUT", body: { changes }, version: get().version });
+          const result = await requests.savePipeline(changes, get().version);
           if (!result.ok) {
             set({ pipeline: before });
             if (result.error.code === "stale_version") staleConflict(null, result.error);
@@ -356,11 +209,7 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
 
       addBlock(spec) {
         return serial(async () => {
-          const result = await api.call<{ pipeline_version: string; block_version: string; block: Pipeline["blocks"][number] }>(`/api/pipelines/${seg(get().name)}/blocks`, {
-            method: "POST",
-            body: spec,
-            version: get().version,
-          });
+          const result = await requests.addBlock(spec, get().version);
           if (!result.ok) {
             if (result.error.code === "stale_version") staleConflict(null, result.error);
             else fail(result.error);
@@ -381,7 +230,7 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
       renameBlock(from, to) {
         return serial(async () => {
           if (!(await get().saveBlock(from))) return false;
-          const result = await api.call<{ downstream_to_review: string[] }>(`/api/pipelines/${seg(get().name)}/blocks/${seg(from)}`, { method: "PUT", body: { name: to }, version: get().version });
+          const result = await requests.renameBlock(from, to, get().version);
           if (!result.ok) {
             if (result.error.code === "stale_version") staleConflict(null, result.error);
             else fail(result.error, from);
@@ -396,7 +245,7 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
 
       removeBlock(block) {
         return serial(async () => {
-          const result = await api.call<{ pipeline_version: string }>(`/api/pipelines/${seg(get().name)}/blocks/${seg(block)}?detach=true`, { method: "DELETE", version: get().version });
+          const result = await requests.deleteBlock(block, get().version);
           if (!result.ok) {
             if (result.error.code === "stale_version") staleConflict(null, result.error);
             else fail(result.error, block);
@@ -411,30 +260,22 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
       runBlock: (block, mode) => startRun({ mode, block }),
 
       async runFocused(block) {
-        const spec = get().pipeline.blocks.find((b) => b.name === block);
-        if (!spec) return;
-        const cached = spec.upstream.every((u) => get().outputs[u] !== undefined || get().status[u]?.state === "success");
-        await get().runBlock(block, cached ? "block" : "with_upstream");
+        const mode = focusedRunMode(get(), block);
+        if (mode) await get().runBlock(block, mode);
       },
 
       async cancelRun() {
         const run = get().run;
         if (!run) return;
-        const result = await api.call<{ cancelled: boolean }>(`/api/runs/${seg(run.id)}/cancel`, { method: "POST" });
+        const result = await requests.cancelRun(run.id);
         if (!result.ok) fail(result.error);
       },
 
       async reload() {
-        const result = await api.call<PipelineDocument>(`/api/pipelines/${seg(get().name)}`);
+        const result = await requests.getPipeline();
         if (!result.ok) return fail(result.error);
         const fresh = result.data;
-        const code = codeStateOf(fresh);
-        // Keep unsaved edits of blocks that did not change on disk.
-        for (const [block, mine] of Object.entries(get().code)) {
-          const theirs = code[block];
-          if (theirs && mine.code !== mine.savedCode && theirs.version === mine.version) code[block] = mine;
-        }
-        set({ pipeline: fresh.pipeline, version: fresh.version, code, conflict: null });
+        set({ pipeline: fresh.pipeline, version: fresh.version, code: reloadedCode(fresh, get().code), conflict: null });
       },
 
       async resolveConflict(choice) {
@@ -450,7 +291,7 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
           return;
         }
         // Overwrite: take the current version from the server, then write mine on top of it.
-        const fresh = await api.call<PipelineDocument>(`/api/pipelines/${seg(get().name)}`);
+        const fresh = await requests.getPipeline();
         if (!fresh.ok) return fail(fresh.error);
         set({ version: fresh.data.version, conflict: null });
         if (conflict.block) {
@@ -468,12 +309,8 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
       setGraphError: (message) => set({ graphError: message }),
 
       dispose() {
-        for (const timer of timers.values()) clearTimeout(timer);
-        timers.clear();
-        if (progressTimer) clearTimeout(progressTimer);
-        progressTimer = null;
-        unsubscribe?.();
-        unsubscribe = null;
+        autosave.dispose();
+        stream.dispose();
       },
     };
   });

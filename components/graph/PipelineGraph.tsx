@@ -58,7 +58,7 @@ function sameEdge(a: Edge, b: Edge): boolean {
 }
 
 /**
- * The DAG (DESIGN §8): nodes coloured by block type and run state, laid out with dagre; dragging from a
+ * The DAG: nodes coloured by block type and run state, laid out with dagre; dragging from a
  * node's bottom handle to another's top handle adds an upstream (a cycle is refused, named); selecting an
  * edge and pressing Delete removes it; clicking a node jumps to its cell.
  */

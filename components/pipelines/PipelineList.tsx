@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import type { PipelineListItem } from "@/lib/server/api/pipelines-service";
+import type { PipelineListItem, ResponseOf } from "@/lib/core/api-contract";
 import { apiCall, seg } from "../ui/api-client";
 import { formatTime } from "../ui/format";
 
@@ -18,7 +18,7 @@ function CreateForm({ pipelines }: { pipelines: PipelineListItem[] }) {
       className="create-form"
       onSubmit={async (event) => {
         event.preventDefault();
-        const result = await apiCall<{ name: string }>("/api/pipelines", { method: "POST", body: { name, template } });
+        const result = await apiCall<ResponseOf<"createPipeline">>("/api/pipelines", { method: "POST", body: { name, template } });
         if (!result.ok) return setError(result.error.message);
         router.push(`/pipelines/${seg(result.data.name)}`);
       }}
@@ -61,17 +61,17 @@ function Row({ p, onError }: { p: PipelineListItem; onError(message: string): vo
   };
   const rename = () =>
     act(async () => {
-      const r = await apiCall(`/api/pipelines/${seg(p.name)}`, { method: "PUT", body: { name: newName }, version: p.version ?? undefined });
+      const r = await apiCall<ResponseOf<"savePipeline">>(`/api/pipelines/${seg(p.name)}`, { method: "PUT", body: { name: newName }, version: p.version ?? undefined });
       return r.ok ? { ok: true } : { ok: false, message: r.error.message };
     });
   const duplicate = () =>
     act(async () => {
-      const r = await apiCall(`/api/pipelines`, { method: "POST", body: { name: `${p.name}_copy`, template: p.name } });
+      const r = await apiCall<ResponseOf<"createPipeline">>(`/api/pipelines`, { method: "POST", body: { name: `${p.name}_copy`, template: p.name } });
       return r.ok ? { ok: true } : { ok: false, message: r.error.message };
     });
   const remove = () =>
     act(async () => {
-      const r = await apiCall(`/api/pipelines/${seg(p.name)}`, { method: "DELETE" });
+      const r = await apiCall<ResponseOf<"deletePipeline">>(`/api/pipelines/${seg(p.name)}`, { method: "DELETE" });
       return r.ok ? { ok: true } : { ok: false, message: r.error.message };
     });
   return (

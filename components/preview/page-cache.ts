@@ -1,7 +1,7 @@
 "use client";
 
+import type { ResponseOf } from "@/lib/core/api-contract";
 import { apiCall, seg, type ApiResult } from "../ui/api-client";
-import type { ColumnStats } from "./OutputPreview";
 
 /** Rows per request: a screenful is ~15 rows, so one request covers a jump and several frames of scrolling. */
 export const PAGE_ROWS = 100;
@@ -10,14 +10,8 @@ const KEEP_PAGES = 40;
 
 export type Row = Record<string, unknown>;
 
-/** GET /api/runs/:id/blocks/:b/output. */
-export interface OutputPage {
-  schema: { name: string; type: string }[];
-  total_rows: number;
-  offset: number;
-  rows: Row[];
-  stats: ColumnStats[];
-}
+/** GET /api/runs/:id/blocks/:b/output: the one `OutputPage` type, from the API contract. */
+export type OutputPage = ResponseOf<"getOutputPage">;
 
 function pageUrl(runId: string, block: string, page: number): string {
   return `/api/runs/${seg(runId)}/blocks/${seg(block)}/output?offset=${page * PAGE_ROWS}&limit=${PAGE_ROWS}`;

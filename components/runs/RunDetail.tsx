@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { apiCall, seg } from "@/components/ui/api-client";
+import type { ResponseOf } from "@/lib/core/api-contract";
 import type { RunView } from "@/lib/server/api/runs-history-service";
 import styles from "../triggers/triggers.module.css";
 import { Gantt } from "./Gantt";
@@ -13,6 +14,17 @@ function ms(value: number | null): string {
   if (value === null) return "";
   return value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(1)} s`;
 }
+
+/** What each "did not finish" state means, so `skipped` (not a failure) never reads like `upstream_failed`. */
+const STATE_MEANING: Record<string, string> = {
+  skipped: "did not run, and that is not a failure (e.g. its sensor soft-failed)",
+  upstream_failed: "did not run because an upstream failed",
+  cancelled: "stopped or never started: the run was cancelled",
+  up_for_retry: "failed; will retry",
+};
+
+/** Block states a "Retry failed blocks" clears and re-runs inside the run. */
+const RETRIED_STATES = new Set(["failed", "upstream_failed", "cancelled"]);
 
 function span(start: string | null, end: string | null): number | null {
   if (!start || !end) return null;
@@ -28,17 +40,26 @@ export function RunDetail({ view, nowMs }: { view: RunView; nowMs: number }) {
   const [fromBlock, setFromBlock] = useState(blocks[0]?.block ?? "");
 
   const failed = blocks.find((b) => b.state === "failed" || b.state === "upstream_failed");
+  const retriable = blocks.filter((b) => RETRIED_STATES.has(b.state));
   const shownBlock = blocks.find((b) => b.block === selected?.block) ?? failed ?? blocks[0];
   const shownAttempt = shownBlock?.attempts.find((a) => a.attempt === selected?.attempt) ?? shownBlock?.attempts[shownBlock.attempts.length - 1];
 
   async function cancel() {
-    const result = await apiCall(`/api/runs/${seg(run.id)}/cancel`, { method: "POST" });
+    const result = await apiCall<ResponseOf<"cancelRun">>(`/api/runs/${seg(run.id)}/cancel`, { method: "POST" });
     setError(result.ok ? null : result.error.message);
     router.refresh();
   }
 
+  /** Clears and re-runs blocks inside this same run (same id, logical date, variables): the page stays. */
   async function retry(from?: string) {
-    const result = await apiCall<{ run_id: string }>(`/api/runs/${seg(run.id)}/retry`, { method: "POST", body: from ? { from_block: from } : {} });
+    const result = await apiCall<ResponseOf<"retryRun">>(`/api/runs/${seg(run.id)}/retry`, { method: "POST", body: from ? { from_block: from } : {} });
+    setError(result.ok ? null : result.error.message);
+    router.refresh();
+  }
+
+  /** A new run with this run's logical date, data interval and variables. */
+  async function runAgain() {
+    const result = await apiCall<ResponseOf<"rerunRun">>(`/api/runs/${seg(run.id)}/rerun`, { method: "POST" });
     if (result.ok) router.push(`/runs/${seg(result.data.run_id)}`);
     else setError(result.error.message);
   }
@@ -60,7 +81,9 @@ export function RunDetail({ view, nowMs }: { view: RunView; nowMs: number }) {
       <p className={styles.muted}>
         {run.pipeline} · {run.trigger}
         {run.trigger_id ? ` (${run.trigger_id})` : ""} · mode {run.mode}
-        {run.block ? ` ${run.block}` : ""} · logical date {run.logical_date} · duration {ms(span(run.started_at, run.ended_at))}
+        {run.block ? ` ${run.block}` : ""} · logical date {run.logical_date}
+        {run.data_interval.start !== run.data_interval.end ? ` · data interval ${run.data_interval.start} – ${run.data_interval.end}` : ""} · duration{" "}
+        {ms(span(run.started_at, run.ended_at))}
       </p>
       {run.error && (
         <p className={styles.error} role="alert">
@@ -75,8 +98,13 @@ export function RunDetail({ view, nowMs }: { view: RunView; nowMs: number }) {
         )}
         {!run.active && (
           <>
-            <button type="button" className={styles.button} onClick={() => void retry(failed?.block)}>
-              {failed ? `Retry failed (from ${failed.block})` : "Run again"}
+            {retriable.length > 0 && (
+              <button type="button" className={styles.button} onClick={() => void retry()} data-testid="retry-failed">
+                Retry failed blocks ({retriable.map((b) => b.block).join(", ")})
+              </button>
+            )}
+            <button type="button" className={styles.button} onClick={() => void runAgain()} data-testid="run-again">
+              Run again
             </button>
             <select aria-label="Retry from block" className={styles.input} value={fromBlock} onChange={(e) => setFromBlock(e.target.value)}>
               {blocks.map((b) => (
@@ -106,6 +134,7 @@ export function RunDetail({ view, nowMs }: { view: RunView; nowMs: number }) {
               <th>Attempt</th>
               <th>Duration</th>
               <th>Rows</th>
+              <th>Pokes</th>
               <th>Error</th>
             </tr>
           </thead>
@@ -118,14 +147,15 @@ export function RunDetail({ view, nowMs }: { view: RunView; nowMs: number }) {
                   </button>
                 </td>
                 <td>
-                  <span className={`${styles.badge} ${styles[`state_${b.state}`] ?? ""}`} data-testid="block-state">
+                  <span className={`${styles.badge} ${styles[`state_${b.state}`] ?? ""}`} data-testid="block-state" title={STATE_MEANING[b.state]}>
                     {b.state}
                   </span>
                 </td>
                 <td>{b.attempt}</td>
                 <td>{ms(b.duration_ms ?? span(b.started_at, b.ended_at))}</td>
                 <td>{b.rows ?? ""}</td>
-                <td className={styles.error}>{b.error ?? ""}</td>
+                <td title={b.last_poke_at ? `last poke ${b.last_poke_at}` : undefined}>{b.pokes > 0 ? b.pokes : ""}</td>
+                <td className={styles.error}>{b.error ?? (STATE_MEANING[b.state] && b.state !== "up_for_retry" ? <span className={styles.muted}>{STATE_MEANING[b.state]}</span> : "")}</td>
               </tr>
             ))}
           </tbody>

@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { apiCall, seg } from "@/components/ui/api-client";
-import type { BackfillJson } from "@/lib/server/api/triggers-service";
+import type { BackfillJson, ResponseOf } from "@/lib/core/api-contract";
 import styles from "./triggers.module.css";
 
 /** `datetime-local` value → ISO instant (read in the browser's zone), or the text as typed. */
@@ -28,7 +28,7 @@ export function BackfillPanel({ pipeline, triggers }: { pipeline: string; trigge
   useEffect(() => {
     if (backfillId === null) return;
     const timer = setInterval(() => {
-      void apiCall<{ backfill: BackfillJson }>(`${base}/${seg(backfillId)}`).then((result) => {
+      void apiCall<ResponseOf<"getBackfill">>(`${base}/${seg(backfillId)}`).then((result) => {
         if (result.ok) setBackfill(result.data.backfill);
       });
     }, 1000);
@@ -36,7 +36,7 @@ export function BackfillPanel({ pipeline, triggers }: { pipeline: string; trigge
   }, [backfillId, base]);
 
   async function submit() {
-    const result = await apiCall<{ backfill: BackfillJson }>(base, { method: "POST", body: { start: toIso(start), end: toIso(end), concurrency } });
+    const result = await apiCall<ResponseOf<"createBackfill">>(base, { method: "POST", body: { start: toIso(start), end: toIso(end), concurrency } });
     if (result.ok) {
       setBackfill(result.data.backfill);
       setError(null);
@@ -45,7 +45,7 @@ export function BackfillPanel({ pipeline, triggers }: { pipeline: string; trigge
 
   async function cancel() {
     if (!backfill) return;
-    const result = await apiCall<{ backfill: BackfillJson }>(`${base}/${seg(backfill.id)}/cancel`, { method: "POST" });
+    const result = await apiCall<ResponseOf<"cancelBackfill">>(`${base}/${seg(backfill.id)}/cancel`, { method: "POST" });
     if (result.ok) setBackfill(result.data.backfill);
     else setError(result.error.message);
   }

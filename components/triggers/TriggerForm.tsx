@@ -2,8 +2,9 @@
 
 import { useEffect, useState } from "react";
 import { apiCall, seg, type ApiErrorInfo } from "@/components/ui/api-client";
-import type { SchedulePreview, TriggerFieldError, TriggerJson } from "@/lib/server/api/triggers-service";
+import type { ResponseOf, SchedulePreview, TriggerFieldError, TriggerJson } from "@/lib/core/api-contract";
 import styles from "./triggers.module.css";
+import { messageOf } from "@/lib/core/errors";
 
 type ScheduleMode = "cron" | "preset" | "interval";
 
@@ -28,9 +29,11 @@ interface Draft {
   runTimeout: string;
   /** Variable overrides as JSON text, e.g. {"months": [10]}. */
   variables: string;
+  /** API triggers: the variables a caller may set, comma-separated. */
+  variablesAllowed: string;
 }
 
-const RUN_SETTINGS_DEFAULTS = { endDate: "", missedRunPolicy: "latest", maxActiveRuns: "", onMaxActive: "wait", runTimeout: "", variables: "" } as const;
+const RUN_SETTINGS_DEFAULTS = { endDate: "", missedRunPolicy: "latest", maxActiveRuns: "", onMaxActive: "wait", runTimeout: "", variables: "", variablesAllowed: "" } as const;
 
 function draftOf(trigger: TriggerJson | null): Draft {
   if (!trigger) {
@@ -67,6 +70,7 @@ function draftOf(trigger: TriggerJson | null): Draft {
     onMaxActive: trigger.on_max_active === "skip" ? "skip" : "wait",
     runTimeout: trigger.run_timeout ?? "",
     variables: Object.keys(trigger.variables).length > 0 ? JSON.stringify(trigger.variables) : "",
+    variablesAllowed: (trigger.variables_allowed ?? []).join(", "),
   };
 }
 
@@ -84,6 +88,7 @@ export function bodyOf(trigger: TriggerJson, patch: Partial<Record<string, unkno
   if (trigger.max_active_runs !== null) body.max_active_runs = trigger.max_active_runs;
   if (trigger.on_max_active !== "wait") body.on_max_active = trigger.on_max_active;
   if (trigger.run_timeout !== null) body.run_timeout = trigger.run_timeout;
+  if (trigger.variables_allowed && trigger.variables_allowed.length > 0) body.variables_allowed = trigger.variables_allowed;
   return { ...body, ...patch };
 }
 
@@ -109,7 +114,7 @@ function runSettingsOf(draft: Draft): Record<string, unknown> | string {
     try {
       settings.variables = JSON.parse(draft.variables);
     } catch (error) {
-      return `variables: not JSON (${error instanceof Error ? error.message : String(error)}); write e.g. {"months": [10, 11]}`;
+      return `variables: not JSON (${messageOf(error)}); write e.g. {"months": [10, 11]}`;
     }
   }
   return settings;
@@ -154,7 +159,7 @@ export function TriggerForm({ pipeline, editing, onSaved, onCancel }: Props) {
     if (previewQuery === null) return;
     let stale = false;
     const timer = setTimeout(() => {
-      void apiCall<SchedulePreview>(`/api/pipelines/${seg(pipeline)}/triggers/${seg(previewId)}/preview?${previewQuery}`).then((result) => {
+      void apiCall<ResponseOf<"previewSchedule">>(`/api/pipelines/${seg(pipeline)}/triggers/${seg(previewId)}/preview?${previewQuery}`).then((result) => {
         if (stale) return;
         if (result.ok) {
           setPreview(result.data);
@@ -172,7 +177,9 @@ export function TriggerForm({ pipeline, editing, onSaved, onCancel }: Props) {
   }, [previewQuery, previewId, pipeline]);
 
   const errorsFor = (field: string) => [...saveErrors, ...(draft.type === "schedule" ? previewErrors : [])].filter((e) => e.field === field);
-  const otherErrors = saveErrors.filter((e) => e.field === null || !["name", "schedule", "interval", "timezone", "start_date", "end_date", "max_active_runs", "run_timeout", "variables"].includes(e.field));
+  const otherErrors = saveErrors.filter(
+    (e) => e.field === null || !["name", "schedule", "interval", "timezone", "start_date", "end_date", "max_active_runs", "run_timeout", "variables", "variables_allowed"].includes(e.field),
+  );
 
   async function save() {
     setSaving(true);
@@ -189,13 +196,19 @@ export function TriggerForm({ pipeline, editing, onSaved, onCancel }: Props) {
     }
     for (const key of ["end_date", "missed_run_policy", "max_active_runs", "on_max_active", "run_timeout", "variables"]) delete body[key];
     Object.assign(body, settings);
+    delete body.variables_allowed;
     if (draft.type === "api") {
       delete body.missed_run_policy;
       delete body.end_date;
+      const allowed = draft.variablesAllowed
+        .split(",")
+        .map((name) => name.trim())
+        .filter((name) => name.length > 0);
+      if (allowed.length > 0) body.variables_allowed = allowed;
     }
     const result = editing
-      ? await apiCall<{ trigger: TriggerJson }>(`/api/pipelines/${seg(pipeline)}/triggers/${seg(editing.name)}`, { method: "PUT", body })
-      : await apiCall<{ trigger: TriggerJson }>(`/api/pipelines/${seg(pipeline)}/triggers`, { method: "POST", body });
+      ? await apiCall<ResponseOf<"updateTrigger">>(`/api/pipelines/${seg(pipeline)}/triggers/${seg(editing.name)}`, { method: "PUT", body })
+      : await apiCall<ResponseOf<"createTrigger">>(`/api/pipelines/${seg(pipeline)}/triggers`, { method: "POST", body });
     setSaving(false);
     if (result.ok) onSaved(result.data.trigger);
     else setSaveErrors(fieldErrors(result.error));
@@ -313,7 +326,22 @@ export function TriggerForm({ pipeline, editing, onSaved, onCancel }: Props) {
           </div>
         </>
       )}
-      {draft.type === "api" && <p className={styles.muted}>After saving, generate a token: runs start with POST and the token as a bearer.</p>}
+      {draft.type === "api" && (
+        <>
+          <p className={styles.muted}>After saving, generate a token: runs start with POST and the token as a bearer.</p>
+          <div className={styles.field}>
+            <label htmlFor="trigger-variables-allowed">Variables callers may set (comma-separated; none when empty)</label>
+            <input
+              id="trigger-variables-allowed"
+              className={`${styles.input} ${errorsFor("variables_allowed").length ? styles.inputError : ""}`}
+              value={draft.variablesAllowed}
+              onChange={(e) => set({ variablesAllowed: e.target.value })}
+              placeholder="months, region"
+            />
+            {errorList("variables_allowed")}
+          </div>
+        </>
+      )}
       <fieldset className={styles.row} data-testid="run-settings">
         <legend>Run settings</legend>
         {draft.type === "schedule" && (

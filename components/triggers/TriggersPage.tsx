@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useCallback, useEffect, useState } from "react";
 import { apiCall, seg } from "@/components/ui/api-client";
 import { formatTime } from "@/components/ui/format";
-import type { TriggerJson } from "@/lib/server/api/triggers-service";
+import type { ResponseOf, TriggerJson } from "@/lib/core/api-contract";
 import { BackfillPanel } from "./BackfillPanel";
 import { bodyOf, TriggerForm } from "./TriggerForm";
 import styles from "./triggers.module.css";
@@ -16,7 +16,12 @@ interface IssuedToken {
   url: string;
 }
 
-/** The triggers page of one pipeline (DESIGN §8). */
+/** The curl example's body: the variables the trigger lets callers set, with example values (shell-quoted). */
+function curlBody(trigger: TriggerJson | null): string {
+  return JSON.stringify({ variables: trigger?.example_variables ?? {} }).replace(/'/g, "'\\''");
+}
+
+/** The triggers page of one pipeline. */
 export function TriggersPage({ pipeline }: { pipeline: string }) {
   const [triggers, setTriggers] = useState<TriggerJson[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -27,7 +32,7 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
   const base = `/api/pipelines/${seg(pipeline)}/triggers`;
 
   const load = useCallback(async () => {
-    const result = await apiCall<{ triggers: TriggerJson[] }>(base);
+    const result = await apiCall<ResponseOf<"listTriggers">>(base);
     if (result.ok) {
       setTriggers(result.data.triggers);
       setLoadError(null);
@@ -41,13 +46,13 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
   }, [load]);
 
   async function toggle(trigger: TriggerJson) {
-    const result = await apiCall(`${base}/${seg(trigger.name)}`, { method: "PUT", body: bodyOf(trigger, { enabled: !trigger.enabled }) });
+    const result = await apiCall<ResponseOf<"updateTrigger">>(`${base}/${seg(trigger.name)}`, { method: "PUT", body: bodyOf(trigger, { enabled: !trigger.enabled }) });
     setActionError(result.ok ? null : result.error.message);
     await load();
   }
 
   async function runNow(trigger: TriggerJson) {
-    const result = await apiCall<{ run_id: string }>(`${base}/${seg(trigger.name)}/run`, { method: "POST" });
+    const result = await apiCall<ResponseOf<"runTriggerNow">>(`${base}/${seg(trigger.name)}/run`, { method: "POST" });
     if (result.ok) setStarted({ trigger: trigger.name, runId: result.data.run_id });
     setActionError(result.ok ? null : result.error.message);
     await load();
@@ -55,13 +60,13 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
 
   async function remove(trigger: TriggerJson) {
     if (!window.confirm(`Delete trigger ${trigger.name}? Its run history is kept.`)) return;
-    const result = await apiCall(`${base}/${seg(trigger.name)}`, { method: "DELETE" });
+    const result = await apiCall<ResponseOf<"deleteTrigger">>(`${base}/${seg(trigger.name)}`, { method: "DELETE" });
     setActionError(result.ok ? null : result.error.message);
     await load();
   }
 
   async function issueToken(trigger: TriggerJson) {
-    const result = await apiCall<{ token: string; url_path: string }>(`${base}/${seg(trigger.name)}/token`, { method: "POST" });
+    const result = await apiCall<ResponseOf<"issueTriggerToken">>(`${base}/${seg(trigger.name)}/token`, { method: "POST" });
     if (result.ok) setIssued({ trigger: trigger.name, token: result.data.token, url: `${window.location.origin}${result.data.url_path}` });
     setActionError(result.ok ? null : result.error.message);
     await load();
@@ -69,7 +74,7 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
 
   async function revokeToken(trigger: TriggerJson) {
     if (!window.confirm(`Revoke the token of ${trigger.name}? Calls with it are refused from now on.`)) return;
-    const result = await apiCall(`${base}/${seg(trigger.name)}/token`, { method: "DELETE" });
+    const result = await apiCall<ResponseOf<"revokeTriggerToken">>(`${base}/${seg(trigger.name)}/token`, { method: "DELETE" });
     if (result.ok && issued?.trigger === trigger.name) setIssued(null);
     setActionError(result.ok ? null : result.error.message);
     await load();
@@ -200,7 +205,7 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
             </code>
             <div className={styles.muted}>curl</div>
             <code className={styles.code} data-testid="curl-line">
-              {`curl -X POST '${issued.url}' -H 'Authorization: Bearer ${issued.token}' -H 'Content-Type: application/json' -d '{"variables": {}}'`}
+              {`curl -X POST '${issued.url}' -H 'Authorization: Bearer ${issued.token}' -H 'Content-Type: application/json' -d '${curlBody(triggers?.find((t) => t.name === issued.trigger) ?? null)}'`}
             </code>
             <button type="button" className={styles.button} onClick={() => setIssued(null)}>
               I have copied it

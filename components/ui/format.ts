@@ -1,11 +1,4 @@
-/** Small display helpers shared by the editor, the preview and the runs views. */
-
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return "";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
+/** Small display helpers shared by the editor, the preview and the runs views (elapsed times: `formatElapsed` in lib/core/duration). */
 
 export function formatCount(n: number | null | undefined): string {
   if (n === null || n === undefined) return "";

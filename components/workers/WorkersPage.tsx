@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import { apiCall } from "@/components/ui/api-client";
-import type { QueueRow, WorkerRow, WorkersResponse } from "@/lib/server/api/workers";
+import type { QueueRow, ResponseOf, WorkerRow, WorkersResponse } from "@/lib/core/api-contract";
 import styles from "./workers.module.css";
 
 /** How often the page asks the server again. Heartbeats come every 2 s, so faster shows nothing new. */
@@ -25,7 +25,7 @@ export function WorkersPage({ initial, initialError }: { initial: WorkersRespons
     if (data?.executor === "local") return; // the executor does not change while the server runs
     let cancelled = false;
     const poll = async () => {
-      const result = await apiCall<WorkersResponse>("/api/workers");
+      const result = await apiCall<ResponseOf<"workers">>("/api/workers");
       if (cancelled) return;
       if (result.ok) {
         setData(result.data);

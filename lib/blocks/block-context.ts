@@ -1,21 +1,21 @@
 /**
- * Builds the `BlockContext` a TypeScript block receives (lib/sdk), inside its worker thread. The context
- * talks to the main thread only through the callbacks given here, so it can be unit-tested without a worker.
+ * Builds the `BlockContext` a TypeScript block receives (lib/sdk), inside its block process. The context
+ * talks to the server only through the callbacks given here, so it can be unit-tested without a process.
  */
 import { format } from "node:util";
 import type { Table } from "apache-arrow";
-import type { LogLine, Progress } from "../executors/types";
+import type { LogLine, Progress } from "../core/execution";
 import type { BlockContext, BlockIO, BlockLogger, SqlParam } from "../sdk";
 import type { RunBlockJob } from "./worker-protocol";
 
-/** How the context reaches the main thread; the worker implements it with messages. */
+/** How the context reaches the server; the block process implements it with messages. */
 export interface ContextChannel {
   log(level: LogLine["level"], message: string): void;
   progress(progress: Progress): void;
-  /** Runs DuckDB SQL on the main thread and decodes the result here. */
+  /** Runs DuckDB SQL in the server and decodes the result here. */
   sql(query: string, params: SqlParam[]): Promise<Table>;
   env(name: string): string | undefined;
-  /** The connectors of `sluice.yaml` (`ctx.io`), built in the worker. */
+  /** The connectors of `sluice.yaml` (`ctx.io`), built in the block process. */
   io: BlockIO;
 }
 

@@ -59,14 +59,3 @@ export function rebuildError(serialized: SerializedError, block: string, blockFi
   return error;
 }
 
-/**
- * The message of anything thrown. Duck-typed on purpose: errors from native code (DuckDB) or another realm
- * (jest's sandbox, a worker) fail `instanceof Error`, and `String(error)` would prefix "Error: ".
- */
-export function errorMessage(error: unknown): string {
-  if (typeof error === "object" && error !== null) {
-    const message: unknown = Reflect.get(error, "message");
-    if (typeof message === "string") return message;
-  }
-  return String(error);
-}

@@ -1,5 +1,5 @@
 /**
- * Checks what a block's default export returned against its block type (DESIGN §3) and turns it into an
+ * Checks what a block's default export returned against its block type and turns it into an
  * Arrow table: a Table as is (duck-typed, since it may come from another copy of apache-arrow), an array
  * of plain objects through a schema inferred from every row. Anything else is a UserError that says what
  * came back, because "cannot read property 'schema' of undefined" helps nobody.

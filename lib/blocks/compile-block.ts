@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { build, version as esbuildVersion, type BuildFailure, type Message, type Plugin } from "esbuild";
-import { UserError } from "../core/errors";
+import { UserError, messageOf } from "../core/errors";
 
 /** Bump when the build options change, to invalidate every cached block. */
 const COMPILER_VERSION = 2;
@@ -149,7 +149,7 @@ function isBuildFailure(error: unknown): error is BuildFailure {
 
 function compileError(error: unknown, blockFile: string, options: CompileOptions): UserError {
   if (!isBuildFailure(error) || error.errors.length === 0) {
-    return new UserError("compile_error", `cannot compile ${display(blockFile, options)}: ${error instanceof Error ? error.message : String(error)}`, {
+    return new UserError("compile_error", `cannot compile ${display(blockFile, options)}: ${messageOf(error)}`, {
       file: blockFile,
       block: options.block,
     });

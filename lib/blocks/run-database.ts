@@ -14,10 +14,10 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import type { BlockInput } from "../executors/types";
-import type { OutputRecord } from "../store/output-types";
-import { arrowToDuckDB, registerArrowView } from "./arrow-to-duckdb";
-import { quoteIdentifier, quoteLiteral } from "./sql-text";
+import type { BlockInput } from "../core/execution";
+import type { OutputRecord } from "../core/output-types";
+import { arrowToDuckDB, registerArrowView } from "../arrow/arrow-to-duckdb";
+import { quoteIdentifier, quoteLiteral } from "../arrow/sql-text";
 
 /** What a name in the run database currently holds, and which output it came from. */
 interface Entry {

@@ -1,5 +1,5 @@
 /**
- * Runs a SQL block (`<name>.sql`) in the run's DuckDB database (DESIGN §3, §12).
+ * Runs a SQL block (`<name>.sql`) in the run's DuckDB database.
  *
  * 1. Render the template: `{{ variables.x }}`, `{{ logical_date }}`, … become `$n` parameters bound as
  *    prepared-statement values (lib/core/sql-template.ts), never pasted into the SQL.
@@ -20,18 +20,18 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join, relative } from "node:path";
 import { StatementType, type DuckDBConnection } from "@duckdb/node-api";
-import { OperationalError, UserError, isSluiceError } from "../core/errors";
+import { OperationalError, UserError, isSluiceError, messageOf } from "../core/errors";
 import { formatDuration } from "../core/duration";
 import { blockFileName } from "../core/model";
 import { renderSql } from "../core/sql-template";
-import type { BlockRunRequest, BlockRunResult } from "../executors/types";
-import { arrowToDuckDB } from "./arrow-to-duckdb";
-import { errorMessage } from "./block-errors";
-import { runWithParams } from "./duckdb-params";
+import type { BlockRunRequest, BlockRunResult } from "../core/execution";
+import { arrowToDuckDB } from "../arrow/arrow-to-duckdb";
+import { runWithParams } from "../arrow/duckdb-params";
+import { csvQueryError, verifyFileReads } from "../io/sql-file-reads";
 import type { RunDatabase, RunDatabases } from "./run-database";
 import { queryOnConnection, type ConnectionProfiles } from "./sql-connection";
 import { summarizeDuckDBTable } from "./sql-summary";
-import { quoteIdentifier, quoteLiteral, trimStatement } from "./sql-text";
+import { quoteIdentifier, quoteLiteral, trimStatement } from "../arrow/sql-text";
 
 /** What runSqlBlock needs from the executor: the run databases, and the profiles for `connection:` blocks. */
 export interface SqlBlockDeps {
@@ -158,11 +158,29 @@ export async function runSqlBlock(request: BlockRunRequest, deps: SqlBlockDeps):
   } catch (error) {
     if (stopper.reason !== null) throw stopper.reason;
     if (isSluiceError(error)) throw error;
-    throw new UserError("sql_error", `${where}: ${errorMessage(error)}`, { block: block.name, file: shown }, { cause: error });
+    const silent = block.connection === null ? upstreamWithoutOutput(request, messageOf(error)) : undefined;
+    if (silent !== undefined) {
+      throw new UserError(
+        "upstream_without_output",
+        `${where}: upstream "${silent}" returns no output (an exporter, a sensor or a block that returns nothing): it runs before this block but is not a table it can read`,
+        { block: block.name, file: shown },
+        { cause: error },
+      );
+    }
+    throw new UserError("sql_error", `${where}: ${messageOf(error)}`, { block: block.name, file: shown }, { cause: error });
   } finally {
     request.signal.removeEventListener("abort", onAbort);
     if (timer) clearTimeout(timer);
   }
+}
+
+/**
+ * The upstream the failed query named as a table although it has no output: the runner leaves such
+ * upstreams out of `inputs`, so DuckDB only says the table does not exist.
+ */
+function upstreamWithoutOutput(request: BlockRunRequest, message: string): string | undefined {
+  const missing = request.block.upstream.filter((name) => !request.inputs.some((input) => input.name === name));
+  return missing.find((name) => new RegExp(`Table with name "?${name}"? does not exist`, "i").test(message));
 }
 
 async function runQuery(
@@ -176,6 +194,8 @@ async function runQuery(
   shown: string,
 ): Promise<BlockRunResult> {
   const name = request.block.name;
+  // Before prepare: binding read_parquet/read_csv already opens the files, and a damaged one should be named as such.
+  await stopper.step(() => verifyInputFiles(request, connection, body, params, where));
   const prepared = await stopper.step(() => connection.prepare(body));
   const statementType = prepared.statementType;
   prepared.destroySync();
@@ -187,8 +207,25 @@ async function runQuery(
   }
   await stopper.step(() => db.dropName(name, connection));
   // The newline keeps a trailing `-- comment` in the block from swallowing anything after it.
-  await stopper.step(() => runWithParams(connection, `CREATE OR REPLACE TABLE ${quoteIdentifier(name)} AS ${body}\n`, params));
+  await stopper.step(() => runWithParams(connection, `CREATE OR REPLACE TABLE ${quoteIdentifier(name)} AS ${body}\n`, params)).catch((error: unknown) => {
+    const located = csvQueryError(error);
+    throw located === null ? error : new UserError(located.code, `${where}: ${located.message}`, { ...located.location, block: name }, { cause: error });
+  });
   return persistTable(request, db, connection, stopper);
+}
+
+/**
+ * Fails the block before its query runs when a file the query reads is damaged or ragged (a truncated
+ * `.csv.gz` would otherwise load half its rows as success); tolerant reads and empty files become warn lines.
+ */
+async function verifyInputFiles(request: BlockRunRequest, connection: DuckDBConnection, body: string, params: readonly unknown[], where: string): Promise<void> {
+  const warn = (message: string): void => request.onLog({ at: new Date().toISOString(), level: "warn", message });
+  try {
+    await verifyFileReads(connection, body, params, warn);
+  } catch (error) {
+    if (error instanceof UserError) throw new UserError(error.code, `${where}: ${error.message}`, { ...error.location, block: request.block.name }, { cause: error });
+    throw error;
+  }
 }
 
 /** Persists the block's table of the run database as its output (Parquet, summary) and registers it there. */

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { DEFAULT_RETRY_POLICY, type BlockSpec } from "../core/model";
-import type { BlockInput, BlockRunRequest, LogLine } from "../executors/types";
+import type { BlockInput, BlockRunRequest, LogLine } from "../core/execution";
 import { DuckDBWarehouse } from "../io/duckdb-warehouse";
 import { parseProfiles } from "../io/profiles";
 import { OutputStore } from "../store/output-store";

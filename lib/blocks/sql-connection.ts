@@ -1,5 +1,5 @@
 /**
- * SQL blocks that name a `connection:` (DESIGN §3, ELT in the warehouse): the query runs inside that database
+ * SQL blocks that name a `connection:` (ELT in the warehouse): the query runs inside that database
  * — a `kind: postgres` or `kind: duckdb` profile of `sluice.yaml` — instead of the run's DuckDB, and its
  * result comes back as Arrow (binary COPY for Postgres) to be stored like any SQL block output.
  *
@@ -26,11 +26,11 @@ import { isAbsolute, resolve } from "node:path";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { OperationalError, UserError } from "../core/errors";
 import { didYouMean } from "../core/suggest";
-import type { BlockInput } from "../executors/types";
+import type { BlockInput } from "../core/execution";
 import { DuckDBWarehouse } from "../io/duckdb-warehouse";
 import { PostgresConnector, type PgParam } from "../io/postgres";
 import type { Profiles } from "../io/profiles";
-import { readParquetFile } from "./parquet-arrow";
+import { readParquetFile } from "../arrow/parquet-arrow";
 
 /** What a connection block needs besides the request: the project's profiles (`sluice.yaml`). */
 export interface ConnectionProfiles {

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { tableFromIPC } from "apache-arrow";
-import { summarizeArrowTable } from "../store/arrow-summary";
-import { parquetToIPC } from "./parquet-arrow";
-import { quoteLiteral } from "./sql-text";
+import { summarizeArrowTable } from "../arrow/arrow-summary";
+import { parquetToIPC } from "../arrow/parquet-arrow";
+import { quoteLiteral } from "../arrow/sql-text";
 import { summarizeDuckDBTable } from "./sql-summary";
 
 let dir: string;

@@ -1,7 +1,7 @@
 /**
  * The output summary of a SQL block, computed by DuckDB in one aggregate query over the block's table
  * (exact null counts, min, max, approx_count_distinct), rendered the way the output store renders Arrow
- * summaries (lib/store/arrow-summary.ts) so the editor shows the same thing whichever language made the
+ * summaries (lib/arrow/arrow-summary.ts) so the editor shows the same thing whichever language made the
  * output. Type names are those of the Arrow type the persisted Parquet file reads back as (DuckDB writes
  * HUGEINT as DOUBLE and TIMESTAMP_S as microseconds, for example), checked by a test against parquet-wasm.
  */
@@ -32,8 +32,8 @@ import {
   Uint8,
   Utf8,
 } from "apache-arrow";
-import { DAY_MS, makeHistogram, planHistogram, type ColumnHistogram, type ColumnSummary, type EdgeUnit, type HistogramPlan, type OutputSummary } from "../store/output-types";
-import { quoteIdentifier } from "./sql-text";
+import { DAY_MS, makeHistogram, planHistogram, type ColumnHistogram, type ColumnSummary, type EdgeUnit, type HistogramPlan, type OutputSummary } from "../core/output-types";
+import { quoteIdentifier } from "../arrow/sql-text";
 
 /** The Arrow type DuckDB's Parquet writer + parquet-wasm produce for a DuckDB type, or null when there is none worth naming. */
 export function arrowTypeOfDuckDB(type: DuckDBType): DataType | null {

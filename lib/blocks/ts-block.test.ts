@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_RETRY_POLICY, type BlockLanguage, type BlockSpec, type BlockType } from "../core/model";
 import { LocalExecutor } from "../executors/local-executor";
-import type { BlockInput, BlockRunRequest, BlockRunResult } from "../executors/types";
+import type { BlockInput, BlockRunRequest, BlockRunResult } from "../core/execution";
 import { OutputStore } from "../store/output-store";
 
 let tmp: string;

@@ -1,18 +1,19 @@
 /**
- * Runs a TypeScript block (`<name>.ts`) on the worker pool, from the main thread's side: compile (cached),
- * hand the worker its inputs as shared IPC bytes or file paths, answer its `ctx.sql` calls with the run's
- * DuckDB database, and persist what it returned through the output store.
+ * Runs a TypeScript block (`<name>.ts`) on the pool of block processes, from the server's side: compile
+ * (cached), hand the process its inputs as the files the output store persisted, answer its `ctx.sql` calls
+ * with the run's DuckDB database, and persist what it returned through the output store.
  */
 import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { messageOf } from "../core/errors";
 import { blockFileName } from "../core/model";
-import type { BlockInput, BlockRunRequest, BlockRunResult } from "../executors/types";
+import type { BlockInput, BlockRunRequest, BlockRunResult } from "../core/execution";
 import type { SqlParam } from "../sdk";
-import { errorMessage } from "./block-errors";
 import { compileBlock } from "./compile-block";
-import { runWithParams } from "./duckdb-params";
-import { copyQueryToParquet, duckdbToSharedIPC } from "./duckdb-to-arrow";
+import { runWithParams } from "../arrow/duckdb-params";
+import { copyQueryToParquet, duckdbToSharedIPC } from "../arrow/duckdb-to-arrow";
+import { verifyFileReads } from "../io/sql-file-reads";
 import type { RunDatabases } from "./run-database";
 import type { WorkerPool } from "./worker-pool";
 import type { RunBlockJob, SqlAnswer, WorkerInput } from "./worker-protocol";
@@ -25,16 +26,19 @@ export interface TsBlockDeps {
   io: RunBlockJob["io"];
 }
 
+/**
+ * Every upstream goes as its persisted file, even one still in memory here: memory cannot be shared with
+ * another process without a copy, and the file is already written (the page cache usually still holds it).
+ */
 function toWorkerInput(input: BlockInput): WorkerInput {
-  if (input.ipc !== undefined) return { name: input.name, ipc: input.ipc };
   return { name: input.name, path: input.output.ref.path, format: input.output.ref.format };
 }
 
 /**
- * `ctx.sql` on the main thread: load the block's upstreams into the run database if needed, then hand the
- * result over as shared IPC bytes built from DuckDB's chunks; for result types that path does not convert,
- * COPY it to a Parquet file the worker decodes (and deletes). When the job ends first (timeout, cancel), the
- * query is interrupted and any file removed.
+ * `ctx.sql` in the server: load the block's upstreams into the run database if needed, then hand the result
+ * over as IPC bytes built from DuckDB's chunks (the pool passes them on inline or through a file); for
+ * result types that path does not convert, COPY it to a Parquet file the block process decodes (and
+ * deletes). When the job ends first (timeout, cancel, memory limit), the query is interrupted and any file removed.
  */
 async function answerSql(
   request: BlockRunRequest,
@@ -53,6 +57,9 @@ async function answerSql(
   jobEnded.addEventListener("abort", onEnd, { once: true });
   try {
     if (jobEnded.aborted) throw new Error("the block ended");
+    // The files a query reads are checked first, as for SQL blocks: DuckDB alone loads half of a truncated
+    // `.csv.gz` and turns a ragged CSV into one text column, both as success.
+    await verifyFileReads(connection, query, params, (message) => request.onLog({ at: new Date().toISOString(), level: "warn", message }));
     let rowQuery = query;
     let rowParams: readonly unknown[] = params;
     if (!isRowQuery(query)) {
@@ -71,7 +78,7 @@ async function answerSql(
     return { path };
   } catch (error) {
     await rm(path, { force: true });
-    throw new Error(`block ${request.block.name} ctx.sql: ${errorMessage(error)}`, { cause: error });
+    throw new Error(`block ${request.block.name} ctx.sql: ${messageOf(error)}`, { cause: error });
   } finally {
     jobEnded.removeEventListener("abort", onEnd);
     db.release(connection);
@@ -92,7 +99,7 @@ export async function runTsBlock(request: BlockRunRequest, deps: TsBlockDeps): P
   const { block } = request;
   const blockFile = join(request.pipelineDir, blockFileName(block));
   const compiledFile = await compileBlock(blockFile, { cacheDir: deps.cacheDir, displayRoot: request.projectDir, block: block.name });
-  // The worker deletes each ctx.sql file after reading it; these are removed again in case it was killed first.
+  // The block process deletes each ctx.sql file after reading it; these are removed again in case it was killed first.
   const handedOut = new Set<string>();
   const running = deps.pool.run(
     {
@@ -107,8 +114,8 @@ export async function runTsBlock(request: BlockRunRequest, deps: TsBlockDeps): P
       logicalDate: request.logicalDate,
       dataInterval: request.dataInterval,
       variables: request.variables,
-      // SQL upstreams go as their Parquet files, decoded in the worker: converting them from DuckDB chunks on
-      // the main thread measured no faster (bench handoff) and would stall the server while it ran.
+      // SQL upstreams go as their Parquet files, decoded in the block process: converting them from DuckDB
+      // chunks in the server measured no faster (bench handoff) and would stall the server while it ran.
       inputs: request.inputs.map(toWorkerInput),
       io: deps.io,
     },
@@ -119,7 +126,7 @@ export async function runTsBlock(request: BlockRunRequest, deps: TsBlockDeps): P
       onProgress: request.onProgress,
       onSql: (query, params, jobEnded) => answerSql(request, deps, query, params, jobEnded, handedOut),
     },
-    { signal: request.signal, timeoutMs: request.timeoutMs },
+    { signal: request.signal, timeoutMs: request.timeoutMs, memoryBytes: block.memoryBytes },
   );
   const result = await running.finally(() => Promise.all([...handedOut].map((path) => rm(path, { force: true }))));
   switch (result.kind) {

@@ -1,3 +1,4 @@
+import { formatElapsed } from "../core/duration";
 import type { BlockRunState, RunState } from "../core/run-model";
 
 export interface BlockLine {
@@ -31,7 +32,7 @@ export function renderProgress(pipeline: string, runId: string, state: RunState,
       `  ${ICONS[b.state]} ${b.name.padEnd(width)}`,
       b.state.padEnd(15),
       b.rows !== undefined ? `${b.rows.toLocaleString("en-US")} rows`.padStart(16) : "".padStart(16),
-      b.durationMs !== undefined ? formatDuration(b.durationMs).padStart(8) : "".padStart(8),
+      b.durationMs !== undefined ? formatElapsed(b.durationMs, "compact").padStart(8) : "".padStart(8),
     ];
     if (b.attempt > 1) cells.push(`attempt ${b.attempt}`);
     if (b.progress && b.state === "running") cells.push(b.progress);
@@ -41,12 +42,6 @@ export function renderProgress(pipeline: string, runId: string, state: RunState,
     }
   }
   return lines;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
 }
 
 export function formatBytes(bytes: number): string {

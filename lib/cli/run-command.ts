@@ -1,10 +1,11 @@
-import { parseArgs } from "node:util";
 import { UserError } from "../core/errors";
 import type { RunMode } from "../core/model";
 import type { RunState } from "../core/run-model";
 import type { BlockError, RunEvent } from "../runner/events";
 import type { RunOutcome } from "../runner/runner";
 import type { Services } from "../server/services";
+import { defineRunCommand, type RunOptions } from "./command-definitions";
+import { parseCommandLine } from "./command-line";
 import { parseVars } from "./parse-vars";
 import { formatBytes, renderProgress, type BlockLine } from "./progress-view";
 
@@ -13,33 +14,28 @@ export interface CliIo {
   stderr: NodeJS.WritableStream;
 }
 
-export const RUN_USAGE = `usage: sluice run <pipeline> [--var k=v]... [--block b [--upstream | --downstream]] [--logical-date ISO] [--json]`;
-
 /** `sluice run`: runs a pipeline (or part of it) here, with live per-block progress; exit code 1 when it fails. */
-export async function runCommand(argv: string[], services: Services, io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      var: { type: "string", multiple: true, default: [] },
-      block: { type: "string" },
-      upstream: { type: "boolean", default: false },
-      downstream: { type: "boolean", default: false },
-      "logical-date": { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-  });
-  const pipelineName = positionals[0];
-  if (!pipelineName || positionals.length > 1) throw new UserError("usage", RUN_USAGE);
+export async function runCommand(argv: string[], services: Services, rawIo: CliIo): Promise<number> {
+  // Everything this command prints (progress, logs, errors, --json) goes through the secret redactor.
+  const io = redactingIo(rawIo, (text) => services.redactor.redact(text));
+  const { options: values, operands } = parseCommandLine<RunOptions>("run", defineRunCommand, argv);
+  const pipelineName = operands[0];
   if ((values.upstream || values.downstream) && !values.block) throw new UserError("usage", "--upstream and --downstream go with --block");
   if (values.upstream && values.downstream) throw new UserError("usage", "choose one of --upstream and --downstream");
   const mode: RunMode = !values.block ? "pipeline" : values.upstream ? "with_upstream" : values.downstream ? "from" : "block";
-  const logicalDate = values["logical-date"] ? parseLogicalDate(values["logical-date"]) : undefined;
+  const logicalDate = values.logicalDate;
 
   const view = new LiveView(pipelineName, io, values.json ? "silent" : io.stdout.isTTY ? "tty" : "lines");
   const unsubscribe = services.runner.events.subscribe((event) => view.onEvent(event));
-  const onSignal = () => view.runId && services.runner.cancel(view.runId);
+  // SIGINT/SIGTERM cancel the run cleanly (blocks killed, states written) before the process exits; a
+  // second signal gets the default behaviour (immediate exit), the run then recovered once its lease expires.
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled ??= signal;
+    if (view.runId) services.runner.cancel(view.runId);
+  };
   process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     const started = await services.runner.start({
       pipeline: pipelineName,
@@ -49,20 +45,39 @@ export async function runCommand(argv: string[], services: Services, io: CliIo):
       logicalDate,
     });
     view.runId = started.runId;
+    if (signalled) services.runner.cancel(started.runId); // the signal came while the run was being recorded
     const outcome = await started.done;
     view.finish(outcome);
     if (values.json) io.stdout.write(JSON.stringify(toJsonSummary(outcome)) + "\n");
+    if (signalled) {
+      io.stderr.write(`sluice run: ${signalled}: run ${outcome.runId} ${outcome.state}\n`);
+      return signalled === "SIGINT" ? 130 : 143;
+    }
     return outcome.state === "success" ? 0 : 1;
+  } catch (error) {
+    throw services.redactor.redactError(error);
   } finally {
     process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     unsubscribe();
   }
 }
 
-function parseLogicalDate(text: string): string {
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new UserError("usage", `--logical-date: "${text}" is not an ISO date`);
-  return date.toISOString();
+/** `io` whose streams redact every string written to them. */
+export function redactingIo(io: CliIo, redact: (text: string) => string): CliIo {
+  return { stdout: redactingStream(io.stdout, redact), stderr: redactingStream(io.stderr, redact) };
+}
+
+function redactingStream<S extends NodeJS.WritableStream>(stream: S, redact: (text: string) => string): S {
+  const write = (chunk: unknown, ...rest: unknown[]): boolean =>
+    Boolean(Reflect.apply(stream.write, stream, [typeof chunk === "string" ? redact(chunk) : chunk, ...rest]));
+  return new Proxy(stream, {
+    get(target, key) {
+      if (key === "write") return write;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 export function toJsonSummary(outcome: RunOutcome) {

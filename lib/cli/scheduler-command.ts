@@ -1,30 +1,27 @@
-import { parseArgs } from "node:util";
 import { formatLocation, isSluiceError, UnexpectedError } from "../core/errors";
-import { recoverOrphanedRuns } from "../scheduler/recovery";
 import { Scheduler, type TickReport } from "../scheduler/scheduler";
 import type { Services } from "../server/services";
 import { isMetadataStore } from "../store/metadata/open-run-store";
 import { TriggerFiles } from "../store/trigger-files";
+import { defineSchedulerCommand, type SchedulerOptions } from "./command-definitions";
+import { parseCommandLine } from "./command-line";
 import type { CliIo } from "./run-command";
 
 /**
- * `sluice scheduler [--once] [--recover]`: the standalone scheduler (DESIGN §7, §11). Reads every
- * `pipelines/<p>/triggers.yaml`, starts due runs in this process through the runner, until Ctrl+C.
- * `--recover` first fails runs left running by a dead process (only when no other process is executing
- * runs on the same store); `--once` runs a single tick, waits for the runs it started, and exits (cron
- * jobs, scripts, tests). On Ctrl+C the loop stops and the runs in progress finish before the exit.
+ * `sluice scheduler [--once]`: the standalone scheduler. Reads every `pipelines/<p>/triggers.yaml`, starts
+ * due runs in this process through the runner, until SIGINT/SIGTERM. At start and every lease period it
+ * recovers runs whose owner stopped heartbeating (a dead process's, never a live one's: `--recover` is
+ * accepted for old scripts but no longer needed). `--once` runs a single tick, waits for the runs it
+ * started, and exits (cron jobs, scripts, tests). On SIGINT/SIGTERM the loop stops taking work, the runs in
+ * progress are cancelled, and the process exits once they are recorded as cancelled.
  */
 export async function schedulerCommand(argv: string[], services: Services, io: CliIo, stopSignal?: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { once: { type: "boolean", default: false }, recover: { type: "boolean", default: false } },
-  });
+  const { options } = parseCommandLine<SchedulerOptions>("scheduler", defineSchedulerCommand, argv);
   const store = services.runs;
   if (!isMetadataStore(store)) throw new UnexpectedError("no_trigger_store", "the configured run store has no scheduler tables");
-  if (values.recover) {
-    const recovered = await recoverOrphanedRuns(store, new Date(), { isLive: (id) => services.runner.isActive(id) });
-    for (const run of recovered) io.stdout.write(`recovered orphaned run ${run.runId} (${run.pipeline}): ${run.previousState} → failed\n`);
-  }
+  await services.startRecoveryLoop((recovered) => {
+    for (const run of recovered) io.stdout.write(`recovered run ${run.runId} (${run.pipeline}): ${run.previousState} → ${run.state}: ${run.reason}\n`);
+  });
   /** Runs started here and not finished: waited for before the command returns (closing would kill them). */
   const inFlight = new Set<Promise<unknown>>();
   const printReport = (report: TickReport) => {
@@ -43,7 +40,7 @@ export async function schedulerCommand(argv: string[], services: Services, io: C
     onError: (error, where) => io.stderr.write(`${where}: ${describeProblem(error)}\n`),
     onTick: printReport,
   });
-  if (values.once) {
+  if (options.once) {
     const report = await scheduler.tick();
     printReport(report);
     io.stdout.write(`evaluated ${report.evaluated} schedule trigger(s), started ${report.started.length} run(s)\n`);
@@ -60,7 +57,9 @@ export async function schedulerCommand(argv: string[], services: Services, io: C
   });
   io.stdout.write("stopping…\n");
   await scheduler.stop();
-  if (inFlight.size > 0) io.stdout.write(`waiting for ${inFlight.size} run(s) to finish…\n`);
+  const live = services.lease.liveRuns();
+  if (live.length > 0) io.stdout.write(`cancelling ${live.length} run(s) in progress: ${live.join(", ")}\n`);
+  for (const runId of live) services.runner.cancel(runId);
   await Promise.allSettled([...inFlight]);
   return 0;
 }

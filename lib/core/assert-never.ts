@@ -1,5 +1,5 @@
 /**
- * Exhaustiveness for tagged unions (STYLE §3): a `switch` that ends in `assertNever(x, …)` stops
+ * Exhaustiveness for tagged unions: a `switch` that ends in `assertNever(x, …)` stops
  * compiling when a new member (block type, run state, event) is added and not handled. At run time it
  * only fires when unchecked data slipped past validation, which is a bug, hence `UnexpectedError`.
  */

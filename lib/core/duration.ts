@@ -73,6 +73,19 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+/**
+ * Elapsed time for people (a block's run time in the editor or the CLI), not for files: `850 ms`, `4.2 s`,
+ * then whole minutes and seconds. `words` (`2 min 5 s`) reads best in the UI; `compact` (`2m05s`) keeps
+ * the CLI's progress table in a fixed 8-character column.
+ */
+export function formatElapsed(ms: number, minutes: "words" | "compact" = "words"): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const whole = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return minutes === "words" ? `${whole} min ${seconds} s` : `${whole}m${String(seconds).padStart(2, "0")}s`;
+}
+
 function invalid(message: string, location: ErrorLocation): UserError {
   return new UserError("invalid_value", message, location);
 }

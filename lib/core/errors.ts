@@ -1,9 +1,11 @@
 /**
- * Errors say who caused them and whether a retry helps (STYLE §5).
+ * Errors say who caused them and whether a retry helps.
  * - UserError: bad pipeline, bad SQL, bad input. Fail, do not retry, show the message.
  * - OperationalError: network, database down, a timeout. Retry with backoff.
  * - UnexpectedError: a bug in Sluice.
  */
+import { isRetryableCode } from "./error-codes";
+
 export type ErrorKind = "user" | "operational" | "unexpected";
 
 export interface ErrorLocation {
@@ -47,11 +49,24 @@ export function isSluiceError(value: unknown): value is AnySluiceError {
   return value instanceof UserError || value instanceof OperationalError || value instanceof UnexpectedError;
 }
 
-/** Whether a failure of this kind is worth another attempt. */
+/** Whether a failure of this kind is worth another attempt: the code's rule in `ERROR_CODES`, else its kind's. */
 export function isRetryable(error: unknown): boolean {
-  if (isSluiceError(error)) return error.kind === "operational";
+  if (isSluiceError(error)) return isRetryableCode(error.kind, error.code);
   // Plain errors thrown by block code: the block author decides with retries in pipeline.yaml.
   return true;
+}
+
+/**
+ * The message of anything thrown, for a log line or an error that wraps it. Duck-typed on purpose: an
+ * error from native code (DuckDB), a worker or another realm (Node's fetch, jest's sandbox) may fail
+ * `instanceof Error`, and `String(error)` would then prefix "Error: " or print "[object Object]".
+ */
+export function messageOf(error: unknown): string {
+  if (typeof error === "object" && error !== null) {
+    const message: unknown = Reflect.get(error, "message");
+    if (typeof message === "string") return message;
+  }
+  return String(error);
 }
 
 /** `file:line:column` prefix for messages, omitting what is unknown. */
@@ -66,7 +81,7 @@ export function formatLocation(location: ErrorLocation): string {
 /**
  * A write based on a read that is no longer current: the file changed since (another tab, a hand edit,
  * a `git pull`). Carries the current version so that the editor can reload or merge instead of
- * overwriting silently (DESIGN §2); the API answers 409.
+ * overwriting silently; the API answers 409.
  */
 export class StaleVersionError extends UserError {
   /** Version of the file as it is now. */

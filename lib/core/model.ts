@@ -33,7 +33,25 @@ export interface BlockSpec {
   connection: string | null;
   /** Distributed executor: the queue a block is routed to. */
   queue: string | null;
+  /**
+   * TypeScript blocks: the most memory (bytes, resident) the block's process may use; above it the block
+   * fails with `memory_limit`. Absent = the executor's default (`SLUICE_BLOCK_MEMORY`, else 2 GiB).
+   */
+  memoryBytes?: number;
+  /**
+   * Sensors: how often the condition is checked (`poke_interval:`, default `DEFAULT_POKE_INTERVAL_MS`). A
+   * sensor's `timeoutMs` bounds all its pokes together; `retries` apply only to errors its code throws.
+   */
+  pokeIntervalMs?: number;
+  /** Sensors (`soft_fail: true`): on timeout end `skipped`, and so does what it gates, instead of `failed`. */
+  softFail?: boolean;
 }
+
+/** How often a sensor checks its condition when the block does not say. */
+export const DEFAULT_POKE_INTERVAL_MS = 30_000;
+
+/** A block process holds about 95 MiB after one trivial job (Node and apache-arrow loaded), so `memory:` refuses less than this. */
+export const MIN_BLOCK_MEMORY_BYTES = 128 * 1024 * 1024;
 
 export type VariableValue = string | number | boolean | null | VariableValue[] | { [key: string]: VariableValue };
 export type Variables = Record<string, VariableValue>;
@@ -43,6 +61,11 @@ export interface Pipeline {
   name: string;
   description: string;
   variables: Variables;
+  /**
+   * Variables whose values are secrets (`secret_variables:` in the file): their values are hidden in logs,
+   * errors, events and the run record. Absent = none (files written before the key existed).
+   */
+  secretVariables?: string[];
   blocks: BlockSpec[];
 }
 
@@ -55,7 +78,7 @@ export const NAME_PATTERN = /^[a-z0-9_]+$/;
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { count: 0, delayMs: 1000, backoff: "exponential", maxDelayMs: 60_000 };
 
-/** What part of a pipeline a run executes (§4 "run only what is asked"). */
+/** What part of a pipeline a run executes (run only what is asked: one block, with its upstreams, or from it downstream). */
 export type RunMode = "pipeline" | "block" | "with_upstream" | "from";
 
 export type RunTrigger = "manual" | "schedule" | "api" | "backfill";

@@ -1,5 +1,5 @@
 /**
- * Editor edits as data (STYLE §4): every structural edit of a pipeline is a `PipelineChange`, applied by
+ * Editor edits as data: every structural edit of a pipeline is a `PipelineChange`, applied by
  * the pure `applyPipelineChanges`. The editor applies changes to its copy optimistically, the graph panel
  * turns a dragged edge into `add_upstream`, and the server validates the same result before it writes
  * `pipeline.yaml` — one rule set everywhere (xyflow `NodeChange` + `applyNodeChanges`).

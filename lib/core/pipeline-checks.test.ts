@@ -1,6 +1,7 @@
 import { newBlockSpec, newPipeline } from "./builders";
 import { UserError } from "./errors";
 import { findPipelineIssues, isVariableValue, validatePipeline } from "./pipeline-checks";
+import { parsePipelineYaml } from "./pipeline-schema";
 
 const block = newBlockSpec;
 
@@ -89,6 +90,29 @@ describe("findPipelineIssues", () => {
       "blocks.3.retries.max_delay",
     ]);
     expect(issues[0].message).toBe('connection is for SQL blocks; TypeScript block "a" opens connections itself through ctx.io');
+  });
+
+  it("reports sensor-only keys on other blocks instead of ignoring them", () => {
+    const issues = findPipelineIssues(
+      newPipeline("p", {
+        blocks: [
+          block({ name: "wait_for_file", type: "sensor", pokeIntervalMs: 5000, softFail: true }),
+          block({ name: "load", type: "loader", pokeIntervalMs: 5000 }),
+          block({ name: "export", type: "exporter", upstream: ["wait_for_file"], softFail: false }),
+          block({ name: "busy", type: "sensor", pokeIntervalMs: 0 }),
+        ],
+      }),
+    );
+    expect(issues).toEqual([
+      { code: "invalid_value", path: ["blocks", 1, "poke_interval"], block: "load", message: 'block "load": poke_interval applies to sensors only (its type is loader)' },
+      { code: "invalid_value", path: ["blocks", 2, "soft_fail"], block: "export", message: 'block "export": soft_fail applies to sensors only (its type is exporter)' },
+      { code: "invalid_value", path: ["blocks", 3, "poke_interval"], block: "busy", message: 'block "busy": poke_interval must be a duration longer than 0' },
+    ]);
+    // From a file, the error names the file and the line of the key.
+    const yaml = "version: 1\nname: p\nblocks:\n  - name: load\n    type: loader\n    language: ts\n    upstream: []\n    poke_interval: 5s\n";
+    expect(() => parsePipelineYaml(yaml, "p/pipeline.yaml")).toThrow(
+      expect.objectContaining({ location: expect.objectContaining({ file: "p/pipeline.yaml", line: 8, block: "load" }), message: expect.stringMatching(/^p\/pipeline\.yaml:8:\d+: .*poke_interval applies to sensors only/) }),
+    );
   });
 
   it("checks variables are JSON values", () => {

@@ -82,6 +82,14 @@ export function findPipelineIssues(pipeline: Pipeline, describe: DescribePlace =
       add("invalid_value", at("connection"), `connection is for SQL blocks; TypeScript block "${name}" opens connections itself through ctx.io`, name);
     }
     if (block.queue === "") add("invalid_value", at("queue"), `queue must not be empty; leave it out instead`, name);
+    // Only the sensor loop reads these keys: on another block they would be silently ignored, so the author
+    // would believe a block polls or soft-fails when it never does.
+    if (block.type !== "sensor") {
+      if (block.pokeIntervalMs !== undefined) add("invalid_value", at("poke_interval"), `block "${name}": poke_interval applies to sensors only (its type is ${block.type})`, name);
+      if (block.softFail !== undefined) add("invalid_value", at("soft_fail"), `block "${name}": soft_fail applies to sensors only (its type is ${block.type})`, name);
+    } else if (block.pokeIntervalMs !== undefined && !(isWholeMs(block.pokeIntervalMs) && block.pokeIntervalMs > 0)) {
+      add("invalid_value", at("poke_interval"), `block "${name}": poke_interval must be a duration longer than 0`, name);
+    }
 
     const listed = new Set<string>();
     block.upstream.forEach((up, j) => {

@@ -38,7 +38,7 @@ function parseError(text: string, file = "pipelines/p/pipeline.yaml"): UserError
 const yaml = (...lines: string[]) => lines.join("\n") + "\n";
 
 describe("parsePipelineYaml", () => {
-  it("reads the DESIGN §2 example into the model", () => {
+  it("reads the documented example pipeline into the model", () => {
     const pipeline = parsePipelineYaml(DESIGN_EXAMPLE, "pipeline.yaml");
     expect(pipeline).toEqual({
       version: 1,

@@ -1,18 +1,21 @@
 /**
- * `pipeline.yaml`, version 1 (DESIGN §2): the zod schema of the file format, the loader that turns text
+ * `pipeline.yaml`, version 1: the zod schema of the file format, the loader that turns text
  * into a `Pipeline` with every error located (file, key path, line, column, block), and the writer that
  * turns a `Pipeline` back into the same clean, hand-editable format. The file is snake_case with
  * durations as text (`10m`); the model is camelCase with milliseconds.
  */
 import { Document, isMap, isScalar, isSeq, visit } from "yaml";
 import { z } from "zod";
+import { describeByteSize, formatByteSize, parseByteSize } from "./byte-size";
 import { formatDuration, parseDuration } from "./duration";
-import { UserError } from "./errors";
+import { messageOf, UserError } from "./errors";
 import type { PathSegment } from "./key-path";
 import {
   BLOCK_LANGUAGES,
   BLOCK_TYPES,
+  DEFAULT_POKE_INTERVAL_MS,
   DEFAULT_RETRY_POLICY,
+  MIN_BLOCK_MEMORY_BYTES,
   type BlockSpec,
   type Pipeline,
   type RetryPolicy,
@@ -33,28 +36,72 @@ const durationSchema = z
     try {
       return parseDuration(value);
     } catch (error) {
-      ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error), input: value });
+      ctx.addIssue({ code: "custom", message: messageOf(error), input: value });
       return z.NEVER;
     }
-  });
+  })
+  .meta({ title: "duration (500ms, 5s, 10m, 1h, 1d)" });
+
+/** A memory size as written in the file (`512m`, `2g`), in bytes, at least what a block process needs to start. */
+const memorySchema = z
+  .union([z.number(), z.string()], {
+    error: (issue) => (issue.input === undefined ? "missing required key" : `expected a size such as 512m or 2g, got ${describeValue(issue.input)}`),
+  })
+  .transform((value, ctx) => {
+    try {
+      const bytes = parseByteSize(value);
+      if (bytes >= MIN_BLOCK_MEMORY_BYTES) return bytes;
+      ctx.addIssue({ code: "custom", message: `${describeByteSize(bytes)} is below the ${formatByteSize(MIN_BLOCK_MEMORY_BYTES)} a block process needs to start`, input: value });
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: messageOf(error), input: value });
+    }
+    return z.NEVER;
+  })
+  .meta({ title: "size (512m, 2g)" });
 
 const retriesSchema = z.strictObject({
   /** Extra attempts after the first one. */
-  count: z.int({ error: (issue) => (issue.input === undefined ? undefined : `expected a whole number, got ${describeValue(issue.input)}`) }).min(0).optional(),
-  delay: durationSchema.optional(),
-  backoff: z.enum(["constant", "exponential"]).optional(),
-  max_delay: durationSchema.optional(),
+  count: z
+    .int({ error: (issue) => (issue.input === undefined ? undefined : `expected a whole number, got ${describeValue(issue.input)}`) })
+    .min(0)
+    .optional()
+    .meta({ description: "Extra attempts after the first one.", default: DEFAULT_RETRY_POLICY.count }),
+  delay: durationSchema.optional().meta({ description: "The wait before the first retry.", default: formatDuration(DEFAULT_RETRY_POLICY.delayMs) }),
+  backoff: z
+    .enum(["constant", "exponential"])
+    .optional()
+    .meta({ description: "`constant` waits `delay` every time; `exponential` doubles it on each retry (delay × 2^(attempt−1)).", default: DEFAULT_RETRY_POLICY.backoff }),
+  max_delay: durationSchema.optional().meta({ description: "The longest wait between two attempts.", default: formatDuration(DEFAULT_RETRY_POLICY.maxDelayMs) }),
 });
 
 const blockSchema = z.strictObject({
-  name: z.string(),
-  type: z.enum(BLOCK_TYPES),
-  language: z.enum(BLOCK_LANGUAGES),
-  upstream: z.array(z.string()).nullish(),
-  retries: retriesSchema.nullish(),
-  timeout: durationSchema.nullish(),
-  connection: z.string().min(1).nullish(),
-  queue: z.string().min(1).nullish(),
+  name: z.string().meta({ description: "Unique in the pipeline; lower-case letters, digits and `_`. Also the block's file stem and, in SQL, its table name." }),
+  type: z.enum(BLOCK_TYPES).meta({
+    description: "`loader` (no input, returns a table), `transformer` (input → table), `exporter` (input → nothing), `sensor` (returns true once its condition holds; poked until then).",
+  }),
+  language: z.enum(BLOCK_LANGUAGES).meta({ description: "`ts`: the block is `<name>.ts`; `sql`: `<name>.sql`, a DuckDB query." }),
+  upstream: z
+    .array(z.string())
+    .nullish()
+    .meta({ description: "Blocks that must succeed first. A TS block gets the first one's output as `input` and each as `ctx.inputs.<name>`; a SQL block reads each as a table of its name.", default: [] }),
+  retries: retriesSchema.nullish().meta({ description: "Retries of a failed attempt. Timeouts and operational errors (network, database down) are retried; user errors such as bad SQL are not." }),
+  timeout: durationSchema.nullish().meta({ description: "An attempt running longer is stopped and fails (retried per `retries`). For a sensor: all its pokes together.", default: "1h (the server's default)" }),
+  connection: z.string().min(1).nullish().meta({ description: "SQL blocks: run the query in this `sluice.yaml` connection (`kind: postgres` or `duckdb`) instead of the run's DuckDB; the upstreams it names are staged there." }),
+  queue: z.string().min(1).nullish().meta({ description: "With the queue executor (`SLUICE_EXECUTOR=queue`): the queue this block's jobs go to, served by `sluice worker --queue <name>`.", default: "default" }),
+  /** TypeScript blocks: the most memory the block's process may use (`512m`, `2g`). */
+  memory: memorySchema.nullish().meta({
+    description: "TypeScript blocks: the most memory the block's process may use; above it the block fails with `memory_limit` (retried per `retries`), and the server and other blocks go on.",
+    default: "2g, or SLUICE_BLOCK_MEMORY",
+  }),
+  /** Sensors: time between checks of the condition. */
+  poke_interval: durationSchema.nullish().meta({ description: "Sensors: time between checks of the condition.", default: formatDuration(DEFAULT_POKE_INTERVAL_MS) }),
+  /** Sensors: a timeout skips the sensor and what it gates instead of failing them. */
+  soft_fail: z.boolean().nullish().meta({ description: "Sensors: a timeout skips the sensor and what it gates instead of failing them.", default: false }),
+}).superRefine((block, ctx) => {
+  // SQL blocks run in DuckDB inside the server process, where no per-block limit applies: refuse rather than ignore.
+  if (block.memory != null && block.language === "sql") {
+    ctx.addIssue({ code: "custom", path: ["memory"], input: block.memory, message: "applies to TypeScript blocks only (SQL blocks run in DuckDB inside the server)" });
+  }
 });
 
 const variablesSchema = z.record(z.string(), z.unknown()).superRefine((variables, ctx) => {
@@ -75,11 +122,18 @@ export const pipelineFileSchema = z.strictObject({
       issue.input === undefined
         ? "missing required key (write version: 1)"
         : `unsupported version ${JSON.stringify(issue.input) ?? String(issue.input)}; this Sluice reads version: 1`,
+  }).meta({ description: "The file format's version: write `version: 1`." }),
+  name: z.string().meta({ description: "The pipeline's name: lower-case letters, digits and `_`." }),
+  description: z.string().nullish().meta({ description: "Free text shown in the editor and on the pipelines list." }),
+  variables: variablesSchema.nullish().meta({
+    description: "Defaults of the variables blocks read (`ctx.variables.x`, `{{ variables.x }}` in SQL): any JSON-like YAML value. A trigger, then a run, may override them.",
   }),
-  name: z.string(),
-  description: z.string().nullish(),
-  variables: variablesSchema.nullish(),
-  blocks: z.array(blockSchema).nullish(),
+  /** Names of variables whose values are secrets (hidden in logs, errors, events and run records). */
+  secret_variables: z
+    .array(z.string().min(1))
+    .nullish()
+    .meta({ description: "Names of variables whose values are secrets: hidden in logs, errors, events and run records." }),
+  blocks: z.array(blockSchema).nullish().meta({ description: "The blocks, in any order (the upstreams decide the order they run in); see below.", default: [] }),
 });
 
 /** `pipeline.yaml` as written by hand, before defaults (the schema's input type). */
@@ -171,6 +225,7 @@ function fromFileFormat(file: ParsedFile): Pipeline {
     name: file.name,
     description: file.description ?? "",
     variables,
+    ...(file.secret_variables && file.secret_variables.length > 0 ? { secretVariables: [...new Set(file.secret_variables)] } : {}),
     blocks: (file.blocks ?? []).map(fromFileBlock),
   };
 }
@@ -191,6 +246,9 @@ function fromFileBlock(block: ParsedBlock): BlockSpec {
     timeoutMs: block.timeout ?? null,
     connection: block.connection ?? null,
     queue: block.queue ?? null,
+    ...(block.memory != null ? { memoryBytes: block.memory } : {}),
+    ...(block.poke_interval != null ? { pokeIntervalMs: block.poke_interval } : {}),
+    ...(block.soft_fail != null ? { softFail: block.soft_fail } : {}),
   };
 }
 
@@ -217,6 +275,9 @@ function toFileBlock(block: BlockSpec): Record<string, unknown> {
   if (block.timeoutMs !== null) out.timeout = formatDuration(block.timeoutMs);
   if (block.connection !== null) out.connection = block.connection;
   if (block.queue !== null) out.queue = block.queue;
+  if (block.memoryBytes !== undefined) out.memory = formatByteSize(block.memoryBytes);
+  if (block.pokeIntervalMs !== undefined) out.poke_interval = formatDuration(block.pokeIntervalMs);
+  if (block.softFail !== undefined) out.soft_fail = block.softFail;
   return out;
 }
 
@@ -233,6 +294,7 @@ export function serializePipeline(pipeline: Pipeline): string {
   const file: Record<string, unknown> = { version: 1, name: pipeline.name };
   if (pipeline.description !== "") file.description = pipeline.description;
   if (Object.keys(pipeline.variables).length > 0) file.variables = pipeline.variables;
+  if (pipeline.secretVariables && pipeline.secretVariables.length > 0) file.secret_variables = [...pipeline.secretVariables];
   file.blocks = pipeline.blocks.map(toFileBlock);
 
   const doc = new Document(file);
@@ -245,6 +307,8 @@ export function serializePipeline(pipeline: Pipeline): string {
       },
     });
   }
+  const secretVariables = doc.get("secret_variables", true);
+  if (isSeq(secretVariables)) secretVariables.flow = true;
   const blocks = doc.get("blocks", true);
   if (isSeq(blocks)) {
     blocks.items.forEach((item, index) => {

@@ -1,6 +1,7 @@
 import { newBlockSpec, newPipeline } from "./builders";
 import { UserError } from "./errors";
-import { planRun } from "./plan";
+import { planRetry, planRun } from "./plan";
+import type { BlockRunState } from "./run-model";
 
 const block = (name: string, ...upstream: string[]) => newBlockSpec({ name, upstream });
 
@@ -62,5 +63,33 @@ describe("planRun", () => {
   it("refuses an invalid pipeline with its validation error", () => {
     const cyclic = newPipeline("p", { blocks: [block("a", "b"), block("b", "a")] });
     expect(() => planRun(cyclic, { mode: "pipeline" })).toThrow("the blocks form a cycle: a → b → a");
+  });
+});
+
+describe("planRetry (the diamond above)", () => {
+  const run = (states: Record<string, BlockRunState>, cached: string[] = []) => ({
+    blocks: Object.entries(states).map(([name, state]) => ({ name, state })),
+    cachedInputs: new Set(cached),
+  });
+  const all = (state: BlockRunState) => Object.fromEntries(["a", "c", "b", "d", "f", "e", "g"].map((n) => [n, state]));
+
+  it("clears every failed, upstream_failed and cancelled block run at once", () => {
+    const states = { ...all("success"), b: "failed", c: "failed", d: "upstream_failed", e: "upstream_failed", f: "upstream_failed", g: "cancelled" } as const;
+    expect(planRetry(pipeline, run(states))).toEqual(["c", "b", "d", "f", "e", "g"]);
+  });
+
+  it("from a block: it and its downstream within the run, whatever their states", () => {
+    expect(planRetry(pipeline, run(all("success")), "b")).toEqual(["b", "d", "e"]);
+  });
+
+  it("refuses a retry from a block whose other upstream did not succeed in this run", () => {
+    const states = { ...all("success"), c: "failed", d: "upstream_failed", e: "upstream_failed", f: "upstream_failed" } as const;
+    expect(() => planRetry(pipeline, run(states), "b")).toThrow(/upstream "c" of "d" is failed in this run/);
+  });
+
+  it("accepts upstreams the run read from an earlier run, and refuses a run with nothing to retry", () => {
+    expect(planRetry(pipeline, run({ d: "failed", e: "upstream_failed" }, ["b", "c"]), "d")).toEqual(["d", "e"]);
+    expect(() => planRetry(pipeline, run(all("success")))).toThrow(expect.objectContaining({ code: "nothing_to_retry" }));
+    expect(() => planRetry(pipeline, run({ d: "failed" }, ["b", "c"]), "a")).toThrow(expect.objectContaining({ code: "unknown_block" }));
   });
 });

@@ -1,5 +1,5 @@
 /**
- * What a run executes (DESIGN §4 "run only what is asked"): from a pipeline and a run mode, the blocks
+ * What a run executes ("run only what is asked"): from a pipeline and a run mode, the blocks
  * to run in order and the upstream outputs that must come from an earlier run. The runner, the CLI's
  * `--block/--upstream` and the editor's run buttons all go through this one function.
  */
@@ -9,6 +9,7 @@ import { subgraph } from "./graph/subgraph";
 import { topologicalOrder } from "./graph/topological-order";
 import type { Pipeline, RunMode } from "./model";
 import { validatePipeline } from "./pipeline-checks";
+import type { BlockRunState } from "./run-model";
 
 /** What to run: the whole pipeline, or a part around one block. */
 export interface PlanRequest {
@@ -78,4 +79,56 @@ export function planRun(pipeline: Pipeline, request: PlanRequest): RunPlan {
     blocks: order.filter((name) => planned.has(name)),
     cachedInputs: order.filter((name) => cached.has(name)),
   };
+}
+
+/** A run as a retry sees it: its block runs' states, in run order, and the upstreams it read from earlier runs. */
+export interface RetrySubject {
+  blocks: readonly { name: string; state: BlockRunState }[];
+  /** Upstreams outside the run whose outputs it read from earlier runs. */
+  cachedInputs: ReadonlySet<string>;
+}
+
+const RETRIED_STATES: readonly BlockRunState[] = ["failed", "upstream_failed", "cancelled"];
+const DONE_STATES: readonly BlockRunState[] = ["success", "skipped"];
+
+/**
+ * The block runs a retry clears and re-runs inside the same run (Airflow's clear), in run order.
+ * - No `fromBlock`: every `failed`, `upstream_failed` and `cancelled` block run, all in one go.
+ * - `fromBlock`: that block and its downstream within the run, whatever their states; every other
+ *   upstream of those must have succeeded (or been skipped) in this run, since a retry reads this run's
+ *   outputs only.
+ *
+ * @throws UserError `nothing_to_retry` when no block run failed, `unknown_block` when `fromBlock` is not a
+ *   block of the run, `upstream_not_succeeded` naming the upstream that blocks a retry from `fromBlock`.
+ */
+export function planRetry(pipeline: Pipeline, run: RetrySubject, fromBlock?: string): string[] {
+  const states = new Map(run.blocks.map((b) => [b.name, b.state]));
+  const inRunOrder = (names: ReadonlySet<string>) => run.blocks.map((b) => b.name).filter((name) => names.has(name));
+  if (fromBlock === undefined) {
+    const cleared = run.blocks.filter((b) => RETRIED_STATES.includes(b.state)).map((b) => b.name);
+    if (cleared.length === 0) {
+      throw new UserError("nothing_to_retry", "the run has no failed, upstream_failed or cancelled block to retry; retry from a block to re-run it and its downstream");
+    }
+    return cleared;
+  }
+  if (!states.has(fromBlock)) {
+    const names = run.blocks.map((b) => b.name).join(", ");
+    throw new UserError("unknown_block", `the run has no block named "${fromBlock}" (its blocks: ${names || "none"})`, { block: fromBlock });
+  }
+  const downstream = new Set(subgraph(pipeline.blocks, fromBlock, "downstream").filter((name) => states.has(name)));
+  for (const spec of pipeline.blocks) {
+    if (!downstream.has(spec.name)) continue;
+    for (const up of spec.upstream) {
+      if (downstream.has(up) || run.cachedInputs.has(up)) continue;
+      const state = states.get(up);
+      if (state === undefined || !DONE_STATES.includes(state)) {
+        throw new UserError(
+          "upstream_not_succeeded",
+          `cannot retry from "${fromBlock}": upstream "${up}" of "${spec.name}" ${state === undefined ? "is not part of this run" : `is ${state} in this run`}; retry the failed blocks, or retry from "${up}"`,
+          { block: spec.name },
+        );
+      }
+    }
+  }
+  return inRunOrder(downstream);
 }

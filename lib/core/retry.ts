@@ -1,5 +1,5 @@
 /**
- * When a failed block is tried again (DESIGN §2 `retries: { count, delay, backoff, max_delay }`).
+ * When a failed block is tried again (`retries: { count, delay, backoff, max_delay }` in pipeline.yaml).
  * Pure arithmetic on the policy, so the runner, the queue workers and the runs page (which shows
  * "next attempt in …") agree.
  */

@@ -1,4 +1,4 @@
-/** Run and block-run states (DESIGN §4, Airflow-grade). The transitions live in `run-state.ts`. */
+/** Run and block-run states (Airflow's, with the same names). The transitions live in `run-state.ts`. */
 
 export const RUN_STATES = ["queued", "running", "success", "failed", "cancelled"] as const;
 export type RunState = (typeof RUN_STATES)[number];

@@ -1,6 +1,7 @@
 import { OperationalError, UnexpectedError, UserError } from "./errors";
 import { BLOCK_RUN_STATES, RUN_STATES, type BlockRunState, type RunState } from "./run-model";
 import {
+  blockReadiness,
   blockFailEvent,
   canTransitionBlockRun,
   canTransitionRun,
@@ -149,5 +150,22 @@ describe("deriveRunState", () => {
 
   it("accepts any iterable, such as a map's values", () => {
     expect(deriveRunState(new Map<string, BlockRunState>([["a", "success"]]).values())).toBe("success");
+  });
+});
+
+describe("blockReadiness", () => {
+  it.each<[BlockRunState[], string]>([
+    [[], "ready"],
+    [["success", "success"], "ready"],
+    [["success", "running"], "wait"],
+    [["up_for_retry"], "wait"],
+    [["failed", "running"], "upstream_failed"],
+    [["upstream_failed"], "upstream_failed"],
+    [["cancelled", "success"], "upstream_failed"],
+    [["skipped", "success"], "skip"],
+    [["skipped", "pending"], "wait"],
+    [["skipped", "failed"], "upstream_failed"],
+  ])("upstreams %j → %s", (states, expected) => {
+    expect(blockReadiness(states)).toBe(expected);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The run state machines (DESIGN §4), as pure functions. Every writer of run or block-run state (the
+ * The run state machines, as pure functions. Every writer of run or block-run state (the
  * runner, the queue workers, the orphan sweeper, the cancel and retry endpoints) computes the next
  * state here, so an illegal move (success → running, a cancelled block starting) is a loud bug instead
  * of a silently corrupted run.
@@ -106,7 +106,7 @@ function nextBlockRunState(current: BlockRunState, event: BlockRunEvent): BlockR
 }
 
 /**
- * The `fail` event for an error thrown by an attempt: the one place where the error kind (STYLE §5)
+ * The `fail` event for an error thrown by an attempt: the one place where the error kind
  * decides between retry and failure. User errors never retry; operational errors and plain errors from
  * block code retry while the policy allows.
  */
@@ -146,6 +146,45 @@ function nextRunState(current: RunState, event: RunEvent): RunState | null {
     default:
       return assertNever(event, "run event");
   }
+}
+
+/** What a waiting block should do, from the states of its upstreams. */
+export type BlockReadiness = "wait" | "ready" | "skip" | "upstream_failed";
+
+/**
+ * Whether a `pending` block may start, given its upstreams' states (upstreams read from an earlier run
+ * count as `success`). Airflow's default rule, all upstreams succeeded: any upstream that failed, could not
+ * run or was cancelled → `upstream_failed` (at once, without waiting for the others); else any upstream
+ * still unfinished → `wait`; else any `skipped` upstream → `skip` (a block gated by a sensor that soft-failed
+ * does not run, and that is not a failure); else `ready`. An upstream that succeeded without output (an
+ * exporter, a sensor) counts as succeeded: it orders its downstream without feeding it.
+ */
+export function blockReadiness(upstreamStates: Iterable<BlockRunState>): BlockReadiness {
+  let waiting = false;
+  let skipped = false;
+  for (const state of upstreamStates) {
+    switch (state) {
+      case "failed":
+      case "upstream_failed":
+      case "cancelled":
+        return "upstream_failed";
+      case "pending":
+      case "queued":
+      case "running":
+      case "up_for_retry":
+        waiting = true;
+        break;
+      case "skipped":
+        skipped = true;
+        break;
+      case "success":
+        break;
+      default:
+        return assertNever(state, "block run state");
+    }
+  }
+  if (waiting) return "wait";
+  return skipped ? "skip" : "ready";
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Schedule maths (DESIGN §7): when a schedule trigger fires, which logical dates are due, which ones a
+ * Schedule maths: when a schedule trigger fires, which logical dates are due, which ones a
  * backfill covers. Pure computation: cron through `croner` (IANA time zones, DST-correct, seconds field),
  * fixed intervals by arithmetic, `@once` as a single instant.
  *
@@ -14,7 +14,7 @@
  * fall-back day) fires once, at its first occurrence; `@hourly` fires every real hour through both.
  */
 import { Cron } from "croner";
-import { UserError } from "./errors";
+import { messageOf, UserError } from "./errors";
 
 /** When a schedule trigger fires. Instants are epoch milliseconds (cheap to compare in a 10,000-trigger tick). */
 export type ScheduleSpec =
@@ -119,7 +119,7 @@ export function cronProblem(cron: string, timezone: string): string | null {
     cachedCron(cron, timezone);
     return null;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return messageOf(error);
   }
 }
 
@@ -149,7 +149,7 @@ function compileCron(spec: Extract<ScheduleSpec, { kind: "cron" }>): CompiledSch
   try {
     cron = cachedCron(spec.cron, spec.timezone);
   } catch (error) {
-    throw new UserError("invalid_schedule", `invalid cron "${spec.cron}": ${error instanceof Error ? error.message : String(error)}`);
+    throw new UserError("invalid_schedule", `invalid cron "${spec.cron}": ${messageOf(error)}`);
   }
   const { startMs, endMs } = spec;
   // croner's nextRun(d) is strictly after d, at whole seconds.

@@ -1,5 +1,5 @@
 /**
- * Templating for SQL blocks (DESIGN §3): `{{ variables.x }}`, `{{ logical_date }}` … become positional
+ * Templating for SQL blocks: `{{ variables.x }}`, `{{ logical_date }}` … become positional
  * parameters (`$1`, `$2`, …, the syntax DuckDB and Postgres both take) and the values travel separately,
  * so a variable can never change the shape of the query (no SQL injection, no quoting bugs).
  *

@@ -54,7 +54,7 @@ triggers:
     });
     expect(every).toMatchObject({ intervalMs: 900_000, timezone: "UTC", missedRunPolicy: "latest", maxActiveRuns: null, onMaxActive: "wait", schedule: { kind: "interval", everyMs: 900_000 } });
     expect(daily).toMatchObject({ cron: "@daily", schedule: { kind: "cron", cron: "0 0 * * *", timezone: "Asia/Kolkata" } });
-    expect(hook).toEqual({ name: "hook", type: "api", description: "", enabled: false, variables: {}, maxActiveRuns: null, onMaxActive: "wait", runTimeoutMs: null });
+    expect(hook).toEqual({ name: "hook", type: "api", description: "", enabled: false, variables: {}, variablesAllowed: [], maxActiveRuns: null, onMaxActive: "wait", runTimeoutMs: null });
   });
 
   it("treats an empty file or no triggers key as no triggers", () => {
@@ -96,6 +96,20 @@ triggers:
     expect(() => parseTriggersYaml("version: 1\ntriggers: [\n", FILE)).toThrow(UserError);
   });
 
+  it("reads an API trigger's variables_allowed, and locates a bad entry, a duplicate or the key on a schedule", () => {
+    const [hook] = parseTriggersYaml(`version: 1\ntriggers:\n  - name: hook\n    type: api\n    variables_allowed: [months, region]\n`, FILE).triggers;
+    expect(hook).toMatchObject({ type: "api", variablesAllowed: ["months", "region"] });
+    const duplicate = firstError(`version: 1\ntriggers:\n  - name: hook\n    type: api\n    variables_allowed:\n      - months\n      - months\n`);
+    expect(duplicate.location).toMatchObject({ line: 7, path: "triggers[0].variables_allowed[1]" });
+    expect(duplicate.message).toContain(`"months" is listed twice`);
+    const notAList = firstError(`version: 1\ntriggers:\n  - name: hook\n    type: api\n    variables_allowed: months\n`);
+    expect(notAList.location).toMatchObject({ line: 5, path: "triggers[0].variables_allowed" });
+    const empty = firstError(`version: 1\ntriggers:\n  - name: hook\n    type: api\n    variables_allowed: [""]\n`);
+    expect(empty.message).toContain("a variable name cannot be empty");
+    const onSchedule = firstError(`version: 1\ntriggers:\n  - name: a\n    type: schedule\n    interval: 1h\n    variables_allowed: [months]\n`);
+    expect(onSchedule).toMatchObject({ code: "unknown_key", location: { line: 6 } });
+  });
+
   it("reads dates without an offset as wall time in the trigger's zone", () => {
     expect(new Date(parseTriggerDate("2024-01-01", "America/New_York") ?? 0).toISOString()).toBe("2024-01-01T05:00:00.000Z");
     expect(new Date(parseTriggerDate("2024-07-01T06:30", "Europe/London") ?? 0).toISOString()).toBe("2024-07-01T05:30:00.000Z");
@@ -124,6 +138,8 @@ triggers:
   - name: hook
     type: api
     enabled: false
+    variables_allowed:
+      - months
 `;
     const parsed = parseTriggersYaml(text, FILE);
     const written = serializeTriggers(parsed.triggers);

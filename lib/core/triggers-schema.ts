@@ -1,5 +1,5 @@
 /**
- * `pipelines/<p>/triggers.yaml`, version 1 (DESIGN §2, §7): the source of truth for a pipeline's
+ * `pipelines/<p>/triggers.yaml`, version 1: the source of truth for a pipeline's
  * triggers, hand-editable and written by the triggers page. The zod schema, a loader whose errors name
  * file, key path, line and column (`yaml-file.ts`), and a writer that gives the same clean file back.
  *
@@ -21,13 +21,14 @@
  *     interval: 15m                # fixed interval instead of `schedule`
  *   - name: webhook
  *     type: api
+ *     variables_allowed: [months]  # what a caller may set; default: nothing
  * ```
  * The file is snake_case with durations as text; the model is camelCase with milliseconds.
  */
 import { Document } from "yaml";
 import { z } from "zod";
 import { formatDuration, parseDuration } from "./duration";
-import { UserError } from "./errors";
+import { messageOf, UserError } from "./errors";
 import type { PathSegment } from "./key-path";
 import { NAME_PATTERN, type Variables } from "./model";
 import { findInvalidVariableValue, isVariableValue } from "./pipeline-checks";
@@ -74,6 +75,11 @@ export interface ScheduleTrigger extends TriggerCommon {
 /** A trigger fired over HTTP with a bearer token (`POST /api/triggers/:id/runs`). */
 export interface ApiTrigger extends TriggerCommon {
   type: "api";
+  /**
+   * Variables a caller may set in the request body (`variables_allowed:`); empty = none. A token holder can
+   * start the pipeline, not steer it: a path or a query is only theirs to choose when the file says so.
+   */
+  variablesAllowed: string[];
 }
 
 export type Trigger = ScheduleTrigger | ApiTrigger;
@@ -91,10 +97,11 @@ const durationSchema = z
     try {
       return parseDuration(value);
     } catch (error) {
-      ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error), input: value });
+      ctx.addIssue({ code: "custom", message: messageOf(error), input: value });
       return z.NEVER;
     }
-  });
+  })
+  .meta({ title: "duration (15m, 1h, 1d)" });
 
 const variablesSchema = z.record(z.string(), z.unknown()).superRefine((variables, ctx) => {
   for (const [key, value] of Object.entries(variables)) {
@@ -104,27 +111,51 @@ const variablesSchema = z.record(z.string(), z.unknown()).superRefine((variables
 });
 
 const commonShape = {
-  name: z.string().regex(NAME_PATTERN, { error: "use lower-case letters, digits and _ only" }),
-  description: z.string().nullish(),
-  enabled: z.boolean().nullish(),
-  variables: variablesSchema.nullish(),
-  max_active_runs: z.int().min(1).nullish(),
-  on_max_active: z.enum(["skip", "wait"]).nullish(),
-  run_timeout: durationSchema.nullish(),
+  name: z
+    .string()
+    .regex(NAME_PATTERN, { error: "use lower-case letters, digits and _ only" })
+    .meta({ description: "Unique in the pipeline; lower-case letters, digits and `_`. Runs record it as their trigger." }),
+  description: z.string().nullish().meta({ description: "Free text shown on the triggers page." }),
+  enabled: z.boolean().nullish().meta({ description: "A disabled trigger starts no runs (the triggers page toggles it).", default: true }),
+  variables: variablesSchema.nullish().meta({ description: "Overrides of the pipeline's variables for runs of this trigger." }),
+  max_active_runs: z.int().min(1).nullish().meta({ description: "Runs of this trigger queued or running at once.", default: "no limit" }),
+  on_max_active: z.enum(["skip", "wait"]).nullish().meta({ description: "When `max_active_runs` is reached: `skip` drops the new run, `wait` starts it once a slot frees.", default: "wait" }),
+  run_timeout: durationSchema.nullish().meta({ description: "A run of this trigger still active after this long is cancelled.", default: "never" }),
 };
 
 const scheduleTriggerSchema = z.strictObject({
   ...commonShape,
   type: z.literal("schedule"),
-  schedule: z.string().min(1).nullish(),
-  interval: durationSchema.nullish(),
-  timezone: z.string().min(1).nullish(),
-  start_date: z.string().min(1).nullish(),
-  end_date: z.string().min(1).nullish(),
-  missed_run_policy: z.enum(["none", "latest", "all"]).nullish(),
+  schedule: z
+    .string()
+    .min(1)
+    .nullish()
+    .meta({ description: "A cron expression (5 fields, or 6 with seconds) or a preset: `@once` (at `start_date`), `@hourly`, `@daily`, `@weekly`, `@monthly`. Give this or `interval`." }),
+  interval: durationSchema.nullish().meta({ description: "A fixed interval (at least 1s) instead of `schedule`, counted from `start_date`." }),
+  timezone: z.string().min(1).nullish().meta({ description: "The IANA time zone the cron and dates are read in (DST-correct), e.g. `Europe/London`.", default: "UTC" }),
+  start_date: z
+    .string()
+    .min(1)
+    .nullish()
+    .meta({ description: "The first date the schedule covers: ISO, e.g. `2024-01-01` or `2024-01-01T06:00:00Z`; without an offset it is wall time in `timezone`." }),
+  end_date: z.string().min(1).nullish().meta({ description: "The last date the schedule covers (same format as `start_date`); none = no end." }),
+  missed_run_policy: z
+    .enum(["none", "latest", "all"])
+    .nullish()
+    .meta({
+      description: "Runs that fell due while the scheduler was down: `all` runs every one, oldest first; `latest` only the newest; `none` only the newest, and only if it fell due within the last minute.",
+      default: "latest",
+    }),
 });
 
-const apiTriggerSchema = z.strictObject({ ...commonShape, type: z.literal("api") });
+const apiTriggerSchema = z.strictObject({
+  ...commonShape,
+  type: z.literal("api"),
+  variables_allowed: z
+    .array(z.string().min(1, { error: "a variable name cannot be empty" }))
+    .nullish()
+    .meta({ description: "Variables a caller may set in the request body; any other is refused (422). A token holder can start the pipeline, not steer it.", default: [] }),
+});
 
 const triggerSchema = z.discriminatedUnion("type", [scheduleTriggerSchema, apiTriggerSchema], {
   error: (issue) => (issue.input === undefined ? "missing required key" : `expected a mapping with type: schedule or type: api`),
@@ -134,8 +165,8 @@ const triggerSchema = z.discriminatedUnion("type", [scheduleTriggerSchema, apiTr
 export const triggersFileSchema = z.strictObject({
   version: z.literal(1, {
     error: (issue) => (issue.input === undefined ? "missing required key (write version: 1)" : `unsupported version ${String(issue.input)}; this Sluice reads version: 1`),
-  }),
-  triggers: z.array(triggerSchema).nullish(),
+  }).meta({ description: "The file format's version: write `version: 1`." }),
+  triggers: z.array(triggerSchema).nullish().meta({ description: "The pipeline's triggers, each a schedule or an API trigger; see below.", default: [] }),
 });
 
 /** `triggers.yaml` as written by hand (the schema's input type). */
@@ -225,8 +256,15 @@ function toTrigger(raw: ParsedTrigger, index: number, issues: Issue[]): Trigger 
     onMaxActive: raw.on_max_active ?? "wait",
     runTimeoutMs: raw.run_timeout ?? null,
   };
-  if (raw.type === "api") return { ...common, type: "api" };
   const at = (key: string): PathSegment[] => ["triggers", index, key];
+  if (raw.type === "api") {
+    const allowed = raw.variables_allowed ?? [];
+    allowed.forEach((name, i) => {
+      const first = allowed.indexOf(name);
+      if (first !== i) issues.push({ path: ["triggers", index, "variables_allowed", i], message: `"${name}" is listed twice (also at variables_allowed[${first}])` });
+    });
+    return { ...common, type: "api", variablesAllowed: [...new Set(allowed)] };
+  }
   const timezone = raw.timezone ?? "UTC";
   if (!isValidTimeZone(timezone)) issues.push({ path: at("timezone"), message: `unknown time zone "${timezone}"; use an IANA name such as Europe/London or America/New_York` });
   const zone = isValidTimeZone(timezone) ? timezone : "UTC";
@@ -347,6 +385,7 @@ export function serializeTriggers(triggers: readonly Trigger[]): string {
     if (t.onMaxActive !== "wait") item.on_max_active = t.onMaxActive;
     if (t.runTimeoutMs !== null) item.run_timeout = formatDuration(t.runTimeoutMs);
     if (Object.keys(t.variables).length > 0) item.variables = t.variables;
+    if (t.type === "api" && t.variablesAllowed.length > 0) item.variables_allowed = [...t.variablesAllowed];
     return item;
   });
   const doc = new Document({ version: 1, triggers: items });

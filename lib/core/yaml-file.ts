@@ -6,7 +6,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from "yaml";
 import type { z } from "zod";
-import { UserError, type ErrorLocation } from "./errors";
+import { messageOf, UserError, type ErrorLocation } from "./errors";
 import { formatKeyPath, type PathSegment } from "./key-path";
 import { didYouMean } from "./suggest";
 
@@ -59,7 +59,7 @@ export function loadYaml(text: string, file: string): LoadedYaml {
     // A low alias budget refuses "billion laughs" files that expand aliases exponentially.
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = messageOf(error);
     throw yamlError(file, { line: 1, column: 1 }, detail);
   }
   return {

@@ -1,7 +1,7 @@
 /**
- * The default executor (DESIGN §7): blocks run on this machine. TypeScript blocks run in a pool of worker
- * threads, so one that hangs, spins or crashes is killed and replaced without taking the process down;
- * SQL blocks run in a DuckDB database per run, so SQL → SQL chains never leave DuckDB.
+ * The default executor: blocks run on this machine. TypeScript blocks run in a pool of child processes, so
+ * one that hangs, spins, crashes or passes its memory limit is killed and replaced without taking the
+ * server down; SQL blocks run in a DuckDB database per run, so SQL → SQL chains never leave DuckDB.
  *
  * The pool starts on first use (the constructor does no IO, so wiring it up in lib/server stays cheap).
  */
@@ -12,7 +12,7 @@ import { runSqlBlock } from "../blocks/sql-block";
 import { runTsBlock } from "../blocks/ts-block";
 import { RunDatabases } from "../blocks/run-database";
 import { WorkerPool } from "../blocks/worker-pool";
-import { duckdbToArrow } from "../blocks/duckdb-to-arrow";
+import { duckdbToArrow } from "../arrow/duckdb-to-arrow";
 import type { BlockRunRequest, BlockRunResult, RunScopedExecutor } from "./types";
 import type { Table } from "apache-arrow";
 import type { Profiles } from "../io/profiles";
@@ -22,23 +22,26 @@ export interface LocalExecutorOptions {
   projectDir: string;
   /** Compiled blocks, the compiled worker entry, run databases' spill files, ctx.sql hand-off files. */
   cacheDir: string;
-  /** Worker threads for TypeScript blocks; default: the number of CPUs. */
+  /** Block processes for TypeScript blocks; default: the number of CPUs. */
   poolSize?: number;
   /** Used when a request carries no timeout (timeoutMs ≤ 0 is "none" only if this is 0 too). */
   defaultTimeoutMs?: number;
-  /** Environment visible to block code (`ctx.env`); default: Node's default for workers, a copy of this process's. */
+  /** Environment visible to block code (`ctx.env`); default: a copy of this process's. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Replace a worker once its parquet-wasm memory or heap passed this many bytes (default 1 GiB). */
+  /** Replace a block process once its parquet-wasm or heap memory passed this many bytes (default 1 GiB). */
   recycleWorkerAboveBytes?: number;
-  /** V8 old-generation cap per worker, in MB: a block above it fails with `out_of_memory` (default: Node's). */
-  workerMaxHeapMb?: number;
+  /**
+   * Memory limit of a TypeScript block without `memory:` in pipeline.yaml (bytes; default 2 GiB,
+   * `SLUICE_BLOCK_MEMORY`): above it the block fails with `memory_limit`.
+   */
+  blockMemoryBytes?: number;
   /** Connection profiles of `sluice.yaml`, from which every TS block's `ctx.io` is built. */
   profiles?: Profiles;
   /** The data directory (`.sluice/`): `ctx.io.duckdb()` keeps its warehouse file here. */
   dataDir?: string;
 }
 
-/** Runs one block per `execute()`: TypeScript on the worker pool, SQL in the run's DuckDB database. */
+/** Runs one block per `execute()`: TypeScript on the process pool, SQL in the run's DuckDB database. */
 export class LocalExecutor implements RunScopedExecutor {
   private poolStart: Promise<WorkerPool> | null = null;
   private readonly databases: RunDatabases;
@@ -48,14 +51,14 @@ export class LocalExecutor implements RunScopedExecutor {
     this.databases = new RunDatabases(join(options.cacheDir, "duckdb"));
   }
 
-  /** The worker pool, started on first call (and retried on the next call if starting failed). */
+  /** The pool of block processes, started on first call (and retried on the next call if starting failed). */
   pool(): Promise<WorkerPool> {
     this.poolStart ??= WorkerPool.start({
       size: this.options.poolSize ?? availableParallelism(),
       cacheDir: this.options.cacheDir,
       env: this.options.env,
       recycleAboveBytes: this.options.recycleWorkerAboveBytes,
-      maxOldGenerationSizeMb: this.options.workerMaxHeapMb,
+      memoryLimitBytes: this.options.blockMemoryBytes,
     }).catch((error: unknown) => {
       this.poolStart = null;
       throw error;
@@ -84,7 +87,7 @@ export class LocalExecutor implements RunScopedExecutor {
 
   /**
    * A DuckDB query over the run's database (its SQL outputs and loaded upstreams) as an Arrow table,
-   * decoded on a pool worker (see duckdb-to-arrow.ts). For callers outside block code, e.g. previews.
+   * decoded in a pool process (see duckdb-to-arrow.ts). For callers outside block code, e.g. previews.
    */
   async queryRun(runId: string, query: string, params: readonly unknown[] = []): Promise<Table> {
     const pool = await this.pool();

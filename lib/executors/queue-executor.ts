@@ -1,5 +1,5 @@
 /**
- * The distributed executor (DESIGN §7, issue 6): every block run attempt becomes one BullMQ job on Redis,
+ * The distributed executor: every block run attempt becomes one BullMQ job on Redis,
  * pulled by `sluice worker` processes that run it with the same runtime as the local executor.
  *
  * The DAG state stays with the Runner and the metadata store: the runner hands a block over only once
@@ -14,14 +14,16 @@
  *   channel → `Worker.cancelJob` → the block's AbortSignal). Timeouts are enforced by the worker's
  *   runtime; this side only gives up when a started job's worker stops answering well past the timeout.
  * - A worker that dies mid-block loses its job lock; BullMQ's stalled-job check on the other workers puts
- *   the job back within seconds and another worker runs it (`delivery` 2, noted in the block's log).
+ *   the job back within seconds and another worker runs it (`delivery` 2, noted in the block's log). When
+ *   no worker took the job up again within `workerLostAfterMs` (a run lease) of its worker's heartbeat
+ *   expiring, the attempt fails as `worker_lost`, naming that worker: the block's retry policy decides.
  * - Missed events (a Redis restart) are caught up by a reconcile loop that looks at quiet jobs' state, and
  *   re-adds a job Redis lost.
  */
 import { randomUUID } from "node:crypto";
 import { Queue, QueueEvents, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
-import { OperationalError, UnexpectedError, UserError } from "../core/errors";
+import { messageOf, OperationalError, UnexpectedError, UserError } from "../core/errors";
 import { formatDuration } from "../core/duration";
 import { KeyedSemaphore, Semaphore } from "./queue-limits";
 import {
@@ -37,6 +39,7 @@ import {
   type BlockJob,
   type BlockJobResult,
   type ReplyMessage,
+  type WithdrawReason,
 } from "./queue-protocol";
 import { bullConnection, closeRedis, openRedis, redisOptionsFromUrl } from "./queue-redis";
 import type { BlockRunRequest, BlockRunResult, RunScopedExecutor } from "./types";
@@ -57,6 +60,12 @@ export interface QueueExecutorOptions {
   timeoutGraceMs?: number;
   /** A job with no news for this long has its state read from Redis (missed events, lost jobs). Default 5 s. */
   reconcileAfterMs?: number;
+  /**
+   * A started job whose worker's heartbeat expired fails as `worker_lost` once no worker started it again for
+   * this long. Default 30 s, the default run lease (`SLUICE_LEASE_MS`); keep it above the workers'
+   * lockDuration + stalledInterval so that BullMQ's own re-delivery comes first.
+   */
+  workerLostAfterMs?: number;
   /** Called when a job's result arrives: timings for the workers page and benchmarks. */
   onJobDone?: (info: QueueJobInfo) => void;
 }
@@ -83,6 +92,10 @@ interface Pending {
   job: BlockJob;
   enqueuedAt: number;
   lastNews: number;
+  /** The worker of the latest delivery, from its "started" message. */
+  delivery: { workerId: string; host: string; pid: number; number: number } | null;
+  /** Since when the latest delivery's worker has had no heartbeat (null: alive, or not started). */
+  workerGoneSince: number | null;
   settled: boolean;
   resolve: (result: BlockRunResult) => void;
   reject: (error: unknown) => void;
@@ -179,11 +192,13 @@ export class QueueExecutor implements RunScopedExecutor {
       enqueuedAt,
     };
     return new Promise<BlockRunResult>((resolve, reject) => {
-      const entry: Pending = { jobId, queue: queueName, request, job, enqueuedAt, lastNews: enqueuedAt, settled: false, resolve, reject, guard: null };
-      const onAbort = (): void => {
-        void this.cancelJob(entry, handle);
-        this.settle(entry, { error: cancelledError(request) });
-      };
+      // Aborted while this executor opened the queue: an abort listener added now would never hear it.
+      if (request.signal.aborted) {
+        reject(cancelledError(request));
+        return;
+      }
+      const entry: Pending = { jobId, queue: queueName, request, job, enqueuedAt, lastNews: enqueuedAt, delivery: null, workerGoneSince: null, settled: false, resolve, reject, guard: null };
+      const onAbort = (): void => void this.withdraw(entry, handle, "cancelled", cancelledError(request));
       entry.resolve = (result) => {
         request.signal.removeEventListener("abort", onAbort);
         resolve(result);
@@ -204,13 +219,27 @@ export class QueueExecutor implements RunScopedExecutor {
     });
   }
 
+  /**
+   * Gives up on a job: marks and removes it (see `cancelJob`), then settles it with `error`. The mark comes
+   * first so that a worker starting the job right now finds it after the runner recorded the outcome; a
+   * Redis that does not answer delays the outcome by at most MARK_WITHIN_MS.
+   */
+  private async withdraw(entry: Pending, handle: QueueHandle, reason: WithdrawReason, error: unknown): Promise<void> {
+    if (entry.settled) return;
+    let timer: NodeJS.Timeout | undefined;
+    const marked = this.cancelJob(entry, handle, reason);
+    await Promise.race([marked, new Promise((resolve) => (timer = setTimeout(resolve, MARK_WITHIN_MS)))]);
+    clearTimeout(timer);
+    this.settle(entry, { error });
+  }
+
   /** Removes a waiting job, or asks its worker to abort it; marks it so a worker that picks it up later skips it. */
-  private async cancelJob(entry: Pending, handle: QueueHandle): Promise<void> {
+  private async cancelJob(entry: Pending, handle: QueueHandle, reason: WithdrawReason): Promise<void> {
     try {
-      await this.commands.set(this.keys.cancelled(entry.jobId), "1", "EX", 3600);
+      await this.commands.set(this.keys.cancelled(entry.jobId), reason, "EX", 3600);
       const removed = await handle.queue.remove(entry.jobId).catch(() => 0);
       if (removed !== 1) {
-        await this.commands.publish(this.keys.control, JSON.stringify({ type: "cancel", jobId: entry.jobId, reason: "run cancelled" }));
+        await this.commands.publish(this.keys.control, JSON.stringify({ type: "cancel", jobId: entry.jobId, reason }));
       }
     } catch {
       // Redis is away: the cancelled marker could not be written; the run's result is settled anyway.
@@ -269,6 +298,8 @@ export class QueueExecutor implements RunScopedExecutor {
     const { request } = entry;
     switch (message.type) {
       case "started":
+        entry.delivery = { workerId: message.workerId, host: message.host, pid: message.pid, number: message.delivery };
+        entry.workerGoneSince = null;
         if (message.delivery > 1) {
           request.onLog({
             at: new Date(message.at).toISOString(),
@@ -295,7 +326,7 @@ export class QueueExecutor implements RunScopedExecutor {
     const after = timeoutMs + (this.options.timeoutGraceMs ?? 30_000);
     entry.guard = setTimeout(() => {
       const block = entry.request.block.name;
-      void this.handle(entry.queue).then((handle) => this.cancelJob(entry, handle));
+      void this.handle(entry.queue).then((handle) => this.cancelJob(entry, handle, "timeout"));
       this.settle(entry, {
         error: new OperationalError("timeout", `block ${block} timed out after ${formatDuration(timeoutMs)} (its worker did not answer)`, { block }),
       });
@@ -323,7 +354,9 @@ export class QueueExecutor implements RunScopedExecutor {
     const entry = this.pending.get(jobId);
     if (!entry || entry.settled) return;
     const block = entry.request.block.name;
-    this.settle(entry, { error: new OperationalError("job_failed", `block ${block}: job ${jobId} failed on the queue: ${failedReason}`, { block }) });
+    // BullMQ fails a job its workers kept losing ("stalled more than allowable limit"): say whose it was last.
+    const last = entry.delivery ? `; its delivery ${entry.delivery.number} was on ${describeWorker(entry.delivery)}` : "";
+    this.settle(entry, { error: new OperationalError("job_failed", `block ${block}: job ${jobId} failed on the queue: ${failedReason}${last}`, { block }) });
   }
 
   private settleWithResult(entry: Pending, returnvalue: unknown): void {
@@ -389,12 +422,42 @@ export class QueueExecutor implements RunScopedExecutor {
         const state = await job.getState();
         if (state === "completed") this.settleWithResult(entry, job.returnvalue);
         else if (state === "failed") this.onFailed(entry.jobId, job.failedReason);
+        else if (state === "active") await this.checkWorker(entry, handle, job.processedBy ?? null, now);
+        else entry.workerGoneSince = null; // back in the queue (handed back, or re-queued by a stalled check): it waits for a worker
       }
     } catch {
       // Redis unreachable: try again on the next tick.
     } finally {
       this.reconciling = false;
     }
+  }
+
+  /**
+   * Fails an active job as `worker_lost` once its worker has had no heartbeat for `workerLostAfterMs` and no
+   * worker started it again meanwhile (a "started" message clears the mark). A job stays active under a dead
+   * worker when no live worker of its queue runs BullMQ's stalled-job check: nobody will take it up, so its
+   * block run ends per the block's retry policy instead of staying `running` for a worker that is gone.
+   */
+  private async checkWorker(entry: Pending, handle: QueueHandle, processedBy: string | null, now: number): Promise<void> {
+    const workerId = entry.delivery?.workerId ?? processedBy;
+    if (workerId === null || (await this.commands.exists(this.keys.worker(workerId))) === 1) {
+      entry.workerGoneSince = null;
+      return;
+    }
+    if (entry.settled) return;
+    entry.workerGoneSince ??= now;
+    const lostAfterMs = this.options.workerLostAfterMs ?? DEFAULT_WORKER_LOST_AFTER_MS;
+    if (now - entry.workerGoneSince < lostAfterMs) return;
+    const block = entry.request.block.name;
+    const who = entry.delivery ? describeWorker(entry.delivery) : `worker ${workerId}`;
+    const delivery = entry.delivery ? ` (delivery ${entry.delivery.number})` : "";
+    const error = new OperationalError(
+      "worker_lost",
+      `block ${block}: ${who} stopped while running job ${entry.jobId}${delivery}, and no worker took the job up again within ${formatDuration(lostAfterMs)}`,
+      { block },
+    );
+    entry.request.onLog({ at: new Date(now).toISOString(), level: "error", message: error.message });
+    await this.withdraw(entry, handle, "worker_lost", error);
   }
 
   /** Tells workers to free what they hold for the run (its DuckDB database). */
@@ -427,6 +490,13 @@ export class QueueExecutor implements RunScopedExecutor {
 }
 
 const CLOSE_WITHIN_MS = 3000;
+/** How long giving up on a job waits for its `cancelled` marker to be written before settling anyway. */
+const MARK_WITHIN_MS = 250;
+const DEFAULT_WORKER_LOST_AFTER_MS = 30_000;
+
+function describeWorker(delivery: { workerId: string; host: string; pid: number }): string {
+  return `worker ${delivery.workerId} (host ${delivery.host}, pid ${delivery.pid})`;
+}
 
 /**
  * Waits for `closing` up to `ms`, then starts `force` without waiting for it (BullMQ's `disconnect()` was
@@ -455,10 +525,6 @@ function cancelledError(request: BlockRunRequest): Error {
   const reason: unknown = request.signal.reason;
   if (reason instanceof Error) return reason;
   return new UserError("cancelled", `block ${request.block.name} was cancelled`, { block: request.block.name });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function safeParse(text: string): unknown {

@@ -1,5 +1,5 @@
 /**
- * Concurrency caps of the queue executor (issue 6, "routing and limits"). BullMQ's open-source edition has
+ * Concurrency caps of the queue executor. BullMQ's open-source edition has
  * no per-group concurrency, so the caps are enforced where jobs are made:
  * - global: the number of worker slots (`sluice worker --concurrency N` × workers) bounds what runs at once;
  *   `maxInFlight` additionally bounds what one executor keeps enqueued;

@@ -1,9 +1,9 @@
 /**
  * What travels between the queue executor (the process that runs the Runner) and `sluice worker` processes
- * through Redis (DESIGN §7): the BullMQ job payload, the job's return value, the messages streamed back
+ * through Redis: the BullMQ job payload, the job's return value, the messages streamed back
  * over pub/sub (logs, progress, "started") and the control messages (cancel, end of run).
  *
- * Everything is validated with zod on the receiving side (STYLE §2): a worker from another version, a
+ * Everything is validated with zod on the receiving side: a worker from another version, a
  * hand-made job or a corrupted message fails with a precise error instead of running half a block.
  *
  * Paths: outputs live under `<outputsDir>/<runId>/<block>.<format>` on every machine, but the shared
@@ -14,7 +14,7 @@ import path from "node:path";
 import { z } from "zod";
 import { OperationalError, UnexpectedError, UserError, isSluiceError, type ErrorLocation } from "../core/errors";
 import { BLOCK_LANGUAGES, BLOCK_TYPES, type BlockSpec, type VariableValue } from "../core/model";
-import type { OutputRecord } from "../store/output-types";
+import type { OutputRecord } from "../core/output-types";
 import type { LogLine, Progress } from "./types";
 
 /** Bumped when the payload changes incompatibly; a worker refuses jobs of another version. */
@@ -37,7 +37,7 @@ const variableValueSchema: z.ZodType<VariableValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(variableValueSchema), z.record(z.string(), variableValueSchema)]),
 );
 
-/** An `OutputRecord` (lib/store/output-types.ts). */
+/** An `OutputRecord` (lib/core/output-types.ts). */
 export const outputRecordSchema = z.object({
   ref: z.object({ runId: z.string(), block: z.string(), format: z.enum(["arrow", "parquet"]), path: z.string() }),
   summary: z.object({
@@ -56,6 +56,8 @@ const blockSpecSchema = z.object({
   timeoutMs: z.number().nullable(),
   connection: z.string().nullable(),
   queue: z.string().nullable(),
+  /** The block's `memory:` limit, enforced by the worker's block process. */
+  memoryBytes: z.number().int().positive().optional(),
 }) satisfies z.ZodType<BlockSpec>;
 
 /** The data of one BullMQ job: one attempt of one block run. */
@@ -133,6 +135,13 @@ export const controlMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("end_run"), runId: z.string() }),
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
+
+/**
+ * Why an executor withdrew a job, the value of its `cancelled` marker. A worker skips a marked job either
+ * way; only a run's cancel means its block run ends `cancelled` (a lost worker's attempt ends failed).
+ */
+export type WithdrawReason = "cancelled" | "worker_lost" | "timeout";
+export const CANCELLED_BY_RUN: WithdrawReason = "cancelled";
 
 /** Redis names derived from the prefix, in one place so that executor, worker and workers page agree. */
 export function queueKeys(prefix: string) {

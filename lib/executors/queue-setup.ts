@@ -1,5 +1,5 @@
 /**
- * Whether a distributed setup can work, decided before anything starts (issue 6: "refuse SQLite with a
+ * Whether a distributed setup can work, decided before anything starts ("refuse SQLite with a
  * clear message"). Pure: the callers pass what they read from the environment and flags.
  *
  * The decision:

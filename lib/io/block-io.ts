@@ -1,5 +1,5 @@
 /**
- * Builds `ctx.io` for one block run from the project's profiles (DESIGN §3). Connectors are created on first
+ * Builds `ctx.io` for one block run from the project's profiles. Connectors are created on first
  * use and cached by profile name for the run; `close()` ends them all (pools, DuckDB files). Every call gets
  * the block's AbortSignal and progress reporting unless the caller passes its own.
  *

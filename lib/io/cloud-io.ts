@@ -78,7 +78,7 @@ function objectFacade(scheme: "gs" | "s3", bucket: string | undefined, where: st
   const uri = (key = ""): string => objectUri(scheme, bucket, where, key);
   const readTarget = (target: string | ObjectRef): ObjectReadTarget => {
     if (typeof target === "string") return uri(target);
-    const csv = { columnTypes: target.columns ? { ...target.columns } : undefined, delimiter: target.delimiter, header: target.header };
+    const csv = { columnTypes: target.columns ? { ...target.columns } : undefined, delimiter: target.delimiter, header: target.header, on_bad_rows: target.on_bad_rows };
     return { uri: uri(target.uri), format: target.format, csv, dataset: { hivePartitioning: target.hivePartitioning } };
   };
   return {

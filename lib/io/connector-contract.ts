@@ -1,5 +1,5 @@
 /**
- * The one contract every connector passes (STYLE §6, issue "Connectors"): the real NYC taxi files go in
+ * The one contract every connector passes: the real NYC taxi files go in
  * through `write` and come back through `read` with zero changed values — nulls stay null, the zone
  * lookup's "NA" and "N/A" stay strings, timestamps keep their instant, floats and integers keep their
  * values, row counts match — and the write modes behave (`fail` refuses and keeps the old data,
@@ -15,7 +15,7 @@
 import path from "node:path";
 import { Int32, makeData, Table, Vector, type RecordBatch, type Schema } from "apache-arrow";
 import { taxiDataDir } from "../../test/taxi-data";
-import { firstDifference } from "./compare-tables";
+import { firstDifference } from "../arrow/compare-tables";
 import { openDuckDB, queryToArrow } from "./duckdb-session";
 import type { ArrowConnector, WriteMode } from "./types";
 

@@ -1,10 +1,10 @@
 /**
  * The DuckDB plumbing every file-ish connector shares: an embedded database, query → Arrow straight from
- * DuckDB's result chunks (`lib/blocks/duckdb-chunks.ts`; the Parquet hand-off of `duckdb-to-arrow.ts` for
+ * DuckDB's result chunks (`lib/arrow/duckdb-chunks.ts`; the Parquet hand-off of `duckdb-to-arrow.ts` for
  * the few types that path does not convert), as a table or as a stream of batches, Arrow → DuckDB by buffer copy
- * (`lib/blocks/arrow-to-duckdb.ts`), and the Arrow → DuckDB type names used in `read_csv(columns = …)` and
+ * (`lib/arrow/arrow-to-duckdb.ts`), and the Arrow → DuckDB type names used in `read_csv(columns = …)` and
  * `hive_types`. Decoding happens on the calling thread: connectors run inside block worker threads, whose
- * parquet-wasm memory the pool recycles (DESIGN §12).
+ * parquet-wasm memory the pool recycles.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,10 +12,10 @@ import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { DataType, TimeUnit, Table, type Field, type RecordBatch } from "apache-arrow";
 import { UserError } from "../core/errors";
-import { arrowToDuckDB } from "../blocks/arrow-to-duckdb";
-import { openDuckDBBatches } from "../blocks/duckdb-chunks";
-import { duckdbToArrow } from "../blocks/duckdb-to-arrow";
-import { parquetToIPC } from "../blocks/parquet-arrow";
+import { arrowToDuckDB } from "../arrow/arrow-to-duckdb";
+import { openDuckDBBatches } from "../arrow/duckdb-chunks";
+import { duckdbToArrow } from "../arrow/duckdb-to-arrow";
+import { parquetToIPC } from "../arrow/parquet-arrow";
 
 /** An open embedded database and one connection to it. */
 export interface DuckDBSession {

@@ -1,5 +1,5 @@
 /**
- * The DuckDB warehouse (issue "Connectors"): an embedded database file — by default
+ * The DuckDB warehouse: an embedded database file — by default
  * `<dataDir>/warehouse.duckdb` — that blocks write tables into and read queries from, and that SQL blocks
  * may name as their connection.
  *
@@ -8,7 +8,7 @@
  * = INSERT … BY NAME (creating the table when missing), `fail` = CREATE TABLE, refused when it exists. A
  * failed load never touches the target.
  *
- * DuckDB allows one process per database file (DESIGN §6), so the file is opened on first use and kept
+ * DuckDB allows one process per database file, so the file is opened on first use and kept
  * open by this connector until `close()`; calls are serialised so staging tables never interleave.
  */
 import { mkdir } from "node:fs/promises";
@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import { StatementType } from "@duckdb/node-api";
 import type { RecordBatch, Table } from "apache-arrow";
 import { OperationalError, UserError, isSluiceError } from "../core/errors";
-import { quoteIdentifier } from "../blocks/sql-text";
+import { quoteIdentifier } from "../arrow/sql-text";
 import { loadArrowIntoDuckDB, openDuckDB, queryToArrow, type DuckDBSession } from "./duckdb-session";
 import { errorMessage } from "./redact";
 import type { ArrowConnector, IoOptions, WriteMode, WriteOptions, WriteResult } from "./types";

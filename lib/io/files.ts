@@ -1,11 +1,12 @@
 /**
- * Files and the Parquet lake (issue "Connectors"): CSV (plain or .gz), Parquet (one file, or a dataset
+ * Files and the Parquet lake: CSV (plain or .gz), Parquet (one file, or a dataset
  * directory, hive-partitioned `col=value/` when written with `partitionBy`), and Arrow IPC files.
  *
- * Every write is atomic (STYLE §10): the data goes to a hidden temp path beside the target, then is
+ * Every write is atomic: the data goes to a hidden temp path beside the target, then is
  * renamed into place — `replace` swaps the old target out, `fail` refuses an existing one before writing
  * anything, `append` moves the new files into an existing dataset directory (uniquely named, so earlier
- * files stay). A failed write leaves the target as it was and no temp files behind.
+ * files stay). A failed write leaves the target as it was and no temp files behind. With
+ * `partitionOverwrite: "partitions"` a partitioned `replace` swaps only the partitions the data has rows for.
  *
  * Parquet and CSV are written by DuckDB (`COPY … TO`, `PARTITION_BY`), loaded from Arrow by buffer copy.
  */
@@ -14,11 +15,16 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/p
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { tableFromIPC, tableToIPC, type RecordBatch, type Table } from "apache-arrow";
 import { UserError } from "../core/errors";
-import { quoteIdentifier, quoteLiteral } from "../blocks/sql-text";
-import { readParquetFile } from "../blocks/parquet-arrow";
-import { readCsvFile, streamCsvFile, type CsvOptions } from "./csv-read";
+import { quoteIdentifier, quoteLiteral } from "../arrow/sql-text";
+import { readParquetFile } from "../arrow/parquet-arrow";
+import { readCsvFile, streamCsvFile, type CsvOptions, type CsvReadContext } from "./csv-read";
+import { checkParquetFile, defaultWarning } from "./csv-verify";
+import { errorMessage } from "./redact";
 import { collectTable, loadArrowIntoDuckDB, openDuckDB, queryToArrow, type DuckDBSession } from "./duckdb-session";
 import type { ArrowConnector, IoOptions, WriteMode, WriteOptions, WriteResult } from "./types";
+
+/** Read options: `onWarning` receives rejected-row and empty-file warnings (default: `console.warn`, which a block's worker turns into a warn line of its log). */
+export type FileReadOptions = IoOptions & Pick<CsvReadContext, "onWarning">;
 
 export type FileFormat = "csv" | "parquet" | "arrow";
 
@@ -85,6 +91,29 @@ async function partitionKeys(dir: string): Promise<string[]> {
   }
 }
 
+/**
+ * Moves each partition of the finished temp dataset into `path`, keeping every partition the data has no
+ * rows for: a file renames over the old file of its name, then the partition's other old files go.
+ */
+async function replacePartitions(temp: string, path: string): Promise<void> {
+  const byPartition = new Map<string, string[]>();
+  for (const file of await listFiles(temp)) {
+    const names = byPartition.get(dirname(file)) ?? [];
+    names.push(basename(file));
+    byPartition.set(dirname(file), names);
+  }
+  for (const [partition, names] of byPartition) {
+    const dir = join(path, partition);
+    await mkdir(dir, { recursive: true });
+    const before = await readdir(dir, { withFileTypes: true });
+    for (const name of names) await rename(join(temp, partition, name), join(dir, name));
+    const kept = new Set(names);
+    for (const entry of before) {
+      if (entry.isFile() && !kept.has(entry.name) && !entry.name.startsWith(".")) await rm(join(dir, entry.name), { force: true });
+    }
+  }
+}
+
 /** Every file under `dir`, as paths relative to it. */
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -119,7 +148,7 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
     return isAbsolute(path) ? path : resolve(this.root, path);
   }
 
-  async read(target: FileTarget | string, options: IoOptions = {}): Promise<Table> {
+  async read(target: FileTarget | string, options: FileReadOptions = {}): Promise<Table> {
     const t = toFileTarget(target);
     const path = this.resolvePath(t.path);
     options.signal?.throwIfAborted();
@@ -132,10 +161,10 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
         table = tableFromIPC(await readFile(path));
         break;
       case "parquet":
-        table = dir ? await this.readDataset(path, t) : await readParquetFile(path);
+        table = dir ? await this.readDataset(path, t) : await this.readParquet(path, t.path);
         break;
       case "csv":
-        table = await this.withDuckDB((s) => readCsvFile(s.connection, path, t.path, t, this.tempDir));
+        table = await this.withDuckDB((s) => readCsvFile(s.connection, path, t.path, t, this.csvContext(options)));
         break;
     }
     options.onProgress?.({ rows: table.numRows, message: `read ${t.path}` });
@@ -146,7 +175,7 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
    * A file as record batches. CSV is parsed by DuckDB while the batches are consumed, so a large file is
    * never held whole; Parquet and Arrow files are read (they are columnar already) and handed out batch by batch.
    */
-  async *stream(target: FileTarget | string, options: IoOptions = {}): AsyncGenerator<RecordBatch> {
+  async *stream(target: FileTarget | string, options: FileReadOptions = {}): AsyncGenerator<RecordBatch> {
     const t = toFileTarget(target);
     const path = this.resolvePath(t.path);
     options.signal?.throwIfAborted();
@@ -158,7 +187,7 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
     const session = await openDuckDB();
     try {
       let rows = 0;
-      for await (const batch of streamCsvFile(session.connection, path, t.path, t, this.tempDir)) {
+      for await (const batch of streamCsvFile(session.connection, path, t.path, t, this.csvContext(options))) {
         options.signal?.throwIfAborted();
         rows += batch.numRows;
         options.onProgress?.({ rows, message: `read ${t.path}` });
@@ -170,8 +199,23 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
     }
   }
 
+  private csvContext(options: FileReadOptions): CsvReadContext {
+    return { tempDir: this.tempDir, signal: options.signal, onWarning: options.onWarning ?? defaultWarning };
+  }
+
+  /** One Parquet file, checked whole first so a file cut short is named as such. */
+  private async readParquet(path: string, shown: string): Promise<Table> {
+    await checkParquetFile(path, shown);
+    try {
+      return await readParquetFile(path);
+    } catch (error) {
+      throw new UserError("corrupt_file", `${shown}: not a readable Parquet file (${errorMessage(error)})`, { file: shown }, { cause: error });
+    }
+  }
+
   /** A Parquet dataset directory (hive partitions become columns; `columns` types them, else DuckDB infers). */
   private async readDataset(dir: string, target: FileTarget): Promise<Table> {
+    for (const file of (await listFiles(dir)).filter((f) => f.endsWith(".parquet"))) await checkParquetFile(join(dir, file), join(target.path, file));
     const keys = await partitionKeys(dir);
     const args = [quoteLiteral(join(dir, "**", "*.parquet")), "hive_partitioning = true", "union_by_name = true"];
     const typed = keys.filter((k) => target.columns?.[k] !== undefined);
@@ -188,6 +232,10 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
     const targetIsDir = targetExists && (await isDirectory(path));
     const asDataset = partitionBy.length > 0 || targetIsDir || (mode === "append" && extname(path) === "");
     const format = formatOf(t, asDataset);
+    const overwritePartitions = options.partitionOverwrite === "partitions";
+    if (overwritePartitions && (mode !== "replace" || partitionBy.length === 0)) {
+      throw new UserError("invalid_option", `${this.description}: ${t.path}: partitionOverwrite "partitions" needs mode replace and partitionBy`, { file: t.path });
+    }
     if (targetExists && mode === "fail") {
       throw new UserError("target_exists", `${this.description}: ${t.path} already exists (mode: fail)`, { file: t.path });
     }
@@ -218,8 +266,11 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
             const compression = t.compression ?? "zstd";
             if (partitionBy.length > 0) {
               const partition = `PARTITION_BY (${partitionBy.map(quoteIdentifier).join(", ")})`;
+              // Replaced partitions keep their file names from run to run, so each new file renames over its
+              // old one (readers see one or the other, never both); appended files need names of their own.
+              const names = overwritePartitions ? "data_{i}" : "part-{uuid}";
               await s.connection.run(
-                `COPY (${source}) TO ${quoteLiteral(temp)} (FORMAT parquet, COMPRESSION ${compression}, ${partition}, FILENAME_PATTERN 'part-{uuid}', OVERWRITE_OR_IGNORE)`,
+                `COPY (${source}) TO ${quoteLiteral(temp)} (FORMAT parquet, COMPRESSION ${compression}, ${partition}, FILENAME_PATTERN '${names}', OVERWRITE_OR_IGNORE)`,
               );
             } else {
               const file = join(temp, `part-${randomUUID()}.parquet`);
@@ -231,7 +282,8 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
         });
       }
       options.signal?.throwIfAborted();
-      await this.commit(temp, path, mode, targetExists && asDataset);
+      if (overwritePartitions) await replacePartitions(temp, path);
+      else await this.commit(temp, path, mode, targetExists && asDataset);
       options.onProgress?.({ rows: table.numRows, message: `wrote ${t.path}` });
       return { rows: table.numRows, location: path };
     } finally {
@@ -253,7 +305,9 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
       await rename(temp, path);
       return;
     }
-    if (!(await exists(path))) {
+    // A file renames over a file atomically: readers (and a concurrent run writing the same file) see the
+    // old or the new one, never a moment without either.
+    if (!(await exists(path)) || !((await isDirectory(path)) || (await isDirectory(temp)))) {
       await rename(temp, path);
       return;
     }

@@ -3,11 +3,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { taxiDataDir } from "../../test/taxi-data";
-import { firstDifference } from "./compare-tables";
+import { firstDifference } from "../arrow/compare-tables";
 import { GREEN_CSV_COLUMNS, loadTaxiReference, ZONE_CSV_COLUMNS, type TaxiReference } from "./connector-contract";
 import { HttpConnector } from "./http";
 
-/** A local server standing in for the internet (STYLE §8): real files, plus failures on demand. */
+/** A local server standing in for the internet: real files, plus failures on demand. */
 function startServer(): Promise<{ server: Server; base: string; hits: Map<string, number> }> {
   const dir = taxiDataDir();
   const green = readFileSync(join(dir, "green_tripdata_2020-10.csv.gz"));

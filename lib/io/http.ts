@@ -1,5 +1,5 @@
 /**
- * HTTP source (issue "Connectors"; DESIGN §12: DuckDB's httpfs is not available offline, so downloads are
+ * HTTP source (DuckDB's httpfs is not available offline, so downloads are
  * done in Node). A download streams to a temp file — never the whole body as one string — with progress
  * events (bytes of total), retries with exponential backoff on 5xx/429 and connection failures (including a
  * body cut short), and `.gz` decompressed on the way so a truncated archive is caught while downloading.
@@ -19,8 +19,10 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createGunzip } from "node:zlib";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { OperationalError, UserError, isSluiceError } from "../core/errors";
-import { readParquetFile } from "../blocks/parquet-arrow";
+import { readParquetFile } from "../arrow/parquet-arrow";
 import { readCsvFile, type CsvOptions } from "./csv-read";
+import { checkParquetFile, defaultWarning } from "./csv-verify";
+import type { FileReadOptions } from "./files";
 import { openDuckDB, removeDir, scratchDir } from "./duckdb-session";
 import { errorMessage, redactUrl } from "./redact";
 import type { ArrowSource, IoOptions } from "./types";
@@ -210,7 +212,7 @@ export class HttpConnector implements ArrowSource<HttpReadTarget | string> {
   }
 
   /** Downloads and parses a CSV(.gz), Parquet or Arrow file into a Table. */
-  async read(target: HttpReadTarget | string, options: IoOptions = {}): Promise<Table> {
+  async read(target: HttpReadTarget | string, options: FileReadOptions = {}): Promise<Table> {
     const t: HttpReadTarget = typeof target === "string" ? { url: target } : target;
     const full = this.resolve(t.url);
     const shown = redactUrl(full);
@@ -221,11 +223,13 @@ export class HttpConnector implements ArrowSource<HttpReadTarget | string> {
       if (format === "csv") {
         const session = await openDuckDB();
         try {
-          table = await readCsvFile(session.connection, download.path, `GET ${shown}`, t, this.settings.tempDir);
+          const context = { tempDir: this.settings.tempDir, signal: options.signal, onWarning: options.onWarning ?? defaultWarning };
+          table = await readCsvFile(session.connection, download.path, `GET ${shown}`, t, context);
         } finally {
           session.close();
         }
       } else if (format === "parquet") {
+        await checkParquetFile(download.path, `GET ${shown}`);
         table = await readParquetFile(download.path).catch((error: unknown) => {
           throw new UserError("corrupt_file", `GET ${shown}: not a readable Parquet file (${errorMessage(error)})`, { file: shown }, { cause: error });
         });

@@ -3,8 +3,8 @@ import pg from "pg";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { DateDay, Decimal, Dictionary, TimestampMicrosecond, Vector, Field, Int32, makeData, RecordBatch, Schema, Struct, Table, tableFromArrays, Utf8, vectorFromArray } from "apache-arrow";
 import { describeConnectorContract } from "./connector-contract";
-import { firstDifference } from "./compare-tables";
-import { encodeNumeric } from "./pg-binary-encode";
+import { firstDifference } from "../arrow/compare-tables";
+import { encodeNumeric } from "../arrow/pg-binary-encode";
 import { inlineParams, PostgresConnector } from "./postgres";
 
 const URL = "postgres://postgres@127.0.0.1:5432/test";

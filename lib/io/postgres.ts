@@ -1,14 +1,16 @@
 /**
- * PostgreSQL connector (issue "Connectors"): reads a query into Arrow through binary `COPY … TO STDOUT`
+ * PostgreSQL connector: reads a query into Arrow through binary `COPY … TO STDOUT`
  * (streamed, decoded batch by batch: pg-binary-decode.ts), writes Arrow through binary `COPY … FROM STDIN`
  * encoded from the Arrow buffers (pg-binary-encode.ts).
  *
  * Writes never leave a half-written table: every mode runs in one transaction. `replace` creates a staging
  * table, loads it, drops the old table and renames the staging table into place, then commits — a failed
  * load rolls back and the old table is untouched; `append` creates the table when missing and loads into it;
- * `fail` refuses an existing table before loading anything.
+ * `fail` refuses an existing table before loading anything. `replace` with `replaceWhere` rewrites one slice
+ * of the table (a run's day or month): delete the slice and insert the data in one transaction. Writers of
+ * the same table take turns on an advisory lock, so concurrent runs (a backfill) never race to create it.
  *
- * Errors are classified (STYLE §5): a wrong password, a missing database or an existing table under `fail`
+ * Errors are classified: a wrong password, a missing database or an existing table under `fail`
  * are UserErrors; a host that is down is an OperationalError (a retry may help). Messages name the profile
  * and `user@host:port/db`, never the password.
  */
@@ -18,8 +20,8 @@ import pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { Table, type RecordBatch } from "apache-arrow";
 import { OperationalError, UserError, isSluiceError } from "../core/errors";
-import { BinaryCopyDecoder, planPgRead, type PgField } from "./pg-binary-decode";
-import { COPY_HEADER, COPY_TRAILER, encodeBatch, planPgColumn, type PgColumnPlan } from "./pg-binary-encode";
+import { BinaryCopyDecoder, planPgRead, type PgField } from "../arrow/pg-binary-decode";
+import { COPY_HEADER, COPY_TRAILER, encodeBatch, planPgColumn, type PgColumnPlan } from "../arrow/pg-binary-encode";
 import { errorMessage, redact, registerSecret } from "./redact";
 import type { ArrowConnector, IoOptions, WriteMode, WriteOptions, WriteResult } from "./types";
 
@@ -45,6 +47,16 @@ export type PostgresReadTarget = string | { sql: string; params?: readonly PgPar
 export type PostgresWriteTarget = string | { table: string; schema?: string };
 
 export type PgParam = string | number | bigint | boolean | Date | null;
+
+export interface PostgresWriteOptions extends WriteOptions {
+  /**
+   * With mode `replace`: replace only the rows matching this condition (`$1…$n` bound to `params`), not the
+   * whole table. The data goes to a temporary table first; every row of it must match the condition (a run
+   * may not write outside its own slice), then the matching rows are deleted and the data inserted in the
+   * same transaction, so readers see the old slice or the new one, never neither.
+   */
+  replaceWhere?: { sql: string; params?: readonly PgParam[] };
+}
 
 /** A Postgres identifier, double-quoted. */
 export function quotePgIdentifier(name: string): string {
@@ -277,10 +289,12 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
     }
   }
 
-  async write(data: Table | AsyncIterable<RecordBatch>, target: PostgresWriteTarget, options: WriteOptions = {}): Promise<WriteResult> {
+  async write(data: Table | AsyncIterable<RecordBatch>, target: PostgresWriteTarget, options: PostgresWriteOptions = {}): Promise<WriteResult> {
     const { schema, table } = splitName(target, this.defaultSchema);
     const mode: WriteMode = options.mode ?? "replace";
     const location = `${this.description} ${schema}.${table}`;
+    const slice = options.replaceWhere;
+    if (slice !== undefined && mode !== "replace") throw new UserError("invalid_option", `${location}: replaceWhere needs mode replace, got ${mode}`);
     const client = await this.connect();
     let began = false;
     let broken = false;
@@ -292,15 +306,23 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
       const plans = arrowSchema.fields.map((field) => planPgColumn(field));
       const qualified = `${quotePgIdentifier(schema)}.${quotePgIdentifier(table)}`;
       const columnsDdl = plans.map((p) => `${quotePgIdentifier(p.name)} ${p.pgType}`).join(", ");
+      await createSchema(client, schema);
       await client.query("BEGIN");
       began = true;
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotePgIdentifier(schema)}`);
+      // Writers of one table take turns (until their commit): two concurrent first writes would otherwise
+      // both find no table and both create it, and concurrent slice replacements would interleave.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`sluice.write:${schema}.${table}`]);
       const exists = await tableExists(client, schema, table);
       let loadInto = qualified;
       let staging: string | null = null;
       if (mode === "fail" && exists) throw new UserError("target_exists", `${location} already exists (mode: fail)`);
-      if (mode === "append" && exists) await checkAppendColumns(client, schema, table, plans, location);
-      if (mode === "replace" && exists) {
+      if ((mode === "append" || slice !== undefined) && exists) await checkAppendColumns(client, schema, table, plans, location);
+      if (slice !== undefined) {
+        staging = `sluice_slice_${randomUUID().slice(0, 8)}`;
+        loadInto = quotePgIdentifier(staging);
+        await client.query(`CREATE TEMPORARY TABLE ${loadInto} (${columnsDdl}) ON COMMIT DROP`);
+        if (!exists) await client.query(`CREATE TABLE ${qualified} (${columnsDdl})`);
+      } else if (mode === "replace" && exists) {
         staging = `${table.slice(0, 40)}_sluice_${randomUUID().slice(0, 8)}`;
         loadInto = `${quotePgIdentifier(schema)}.${quotePgIdentifier(staging)}`;
         await client.query(`CREATE TABLE ${loadInto} (${columnsDdl})`);
@@ -309,7 +331,16 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
       }
       const columnList = plans.map((p) => quotePgIdentifier(p.name)).join(", ");
       const rows = await copyBatches(client, `COPY ${loadInto} (${columnList}) FROM STDIN (FORMAT binary)`, first.done ? null : first.value, iterator, plans, options);
-      if (staging !== null) {
+      if (slice !== undefined) {
+        const params = [...(slice.params ?? [])];
+        const outside = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${loadInto} WHERE (${slice.sql}) IS NOT TRUE`, params);
+        const count = Number(outside.rows[0]?.n ?? 0);
+        if (count > 0) {
+          throw new UserError("outside_slice", `${location}: ${count} of ${rows} rows do not match replaceWhere (${slice.sql}); nothing was written`);
+        }
+        await client.query(`DELETE FROM ${qualified} WHERE ${slice.sql}`, params);
+        await client.query(`INSERT INTO ${qualified} (${columnList}) SELECT ${columnList} FROM ${loadInto}`);
+      } else if (staging !== null) {
         await client.query(`DROP TABLE ${qualified}`);
         await client.query(`ALTER TABLE ${loadInto} RENAME TO ${quotePgIdentifier(table)}`);
       }
@@ -336,6 +367,20 @@ async function* batchesOf(data: Table | AsyncIterable<RecordBatch>): AsyncGenera
     return;
   }
   yield* data;
+}
+
+/**
+ * Creates the schema when missing, outside the write's transaction: `CREATE SCHEMA IF NOT EXISTS` run by two
+ * sessions at once can still fail one of them on the catalog's unique index, which is harmless here.
+ */
+async function createSchema(client: pg.PoolClient, schema: string): Promise<void> {
+  const found = await client.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", [schema]);
+  if ((found.rowCount ?? 0) > 0) return;
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotePgIdentifier(schema)}`);
+  } catch (error) {
+    if (!(error instanceof Error && Reflect.get(error, "code") === "23505")) throw error;
+  }
 }
 
 async function tableExists(client: pg.PoolClient, schema: string, table: string): Promise<boolean> {

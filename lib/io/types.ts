@@ -1,7 +1,7 @@
 import type { RecordBatch, Table } from "apache-arrow";
 
 /**
- * Connectors (DESIGN §3, issue "Connectors"): every source and sink reads into Arrow and writes from Arrow
+ * Connectors: every source and sink reads into Arrow and writes from Arrow
  * behind this one shape, so one contract suite checks them all and blocks reach them as `ctx.io.*`.
  */
 
@@ -18,6 +18,8 @@ export interface WriteOptions extends IoOptions {
   mode?: WriteMode;
   /** Hive-style partitioning (`col=value/`) for file and bucket sinks. */
   partitionBy?: string[];
+  /** With `partitionBy` and `replace`: the whole dataset (default), or only the partitions the data has rows for. */
+  partitionOverwrite?: "dataset" | "partitions";
 }
 
 export interface WriteResult {

@@ -1,19 +1,21 @@
 import { setMaxListeners } from "node:events";
-import { OperationalError, UserError } from "../core/errors";
-import type { BlockSpec, Pipeline, RunMode, RunTrigger, Variables } from "../core/model";
-import { planRun } from "../core/plan";
+import { UserError } from "../core/errors";
+import { DEFAULT_POKE_INTERVAL_MS, type BlockSpec, type Pipeline, type RunMode, type RunTrigger, type Variables } from "../core/model";
+import { formatDuration } from "../core/duration";
+import { planRetry, planRun } from "../core/plan";
 import { retryDelayMs } from "../core/retry";
+import { restoreSecretVariables } from "../core/secret-variables";
 import { isTerminalRunState, type BlockRunState, type RunState } from "../core/run-model";
-import { blockFailEvent, deriveRunState, transitionBlockRun, transitionRun, type BlockRunEvent, type RunEvent as RunStateEvent } from "../core/run-state";
+import { blockFailEvent, blockReadiness, deriveRunState, transitionBlockRun, transitionRun, type BlockRunEvent, type RunEvent as RunStateEvent } from "../core/run-state";
 import type { BlockInput, BlockRunResult, RunScopedExecutor } from "../executors/types";
 import type { RunStore } from "../store/metadata/run-store";
-import type { OutputRecord, OutputWriter } from "../store/output-types";
+import type { OutputRecord, OutputWriter } from "../core/output-types";
 import { toBlockError } from "./block-error";
 import { RunEventBus, type BlockError, type RunEvent } from "./events";
 import { abortableSleep } from "./sleep";
 
 /** The slice of the metadata store the runner writes. */
-export type RunnerStore = Pick<RunStore, "createRun" | "updateRunState" | "updateBlockRun" | "recordAttempt" | "latestSuccessfulOutput">;
+export type RunnerStore = Pick<RunStore, "createRun" | "updateRunState" | "updateBlockRun" | "recordAttempt" | "latestSuccess" | "getRun" | "reopenRun">;
 
 /** Where the runner finds pipelines. */
 export interface PipelineSource {
@@ -56,6 +58,8 @@ export interface BlockOutcome {
   name: string;
   state: BlockRunState;
   attempt: number;
+  /** Sensors: checks that found the condition false. */
+  pokes: number;
   rows: number | null;
   durationMs: number | null;
   error?: BlockError;
@@ -78,6 +82,9 @@ interface BlockSlot {
   spec: BlockSpec;
   state: BlockRunState;
   attempt: number;
+  /** The attempt number before this execution: a retried block run continues its numbering, not its budget. */
+  attemptBase: number;
+  pokes: number;
   rows: number | null;
   durationMs: number | null;
   error?: BlockError;
@@ -110,46 +117,135 @@ export class Runner {
     const { pipeline, dir } = await this.options.pipelines.read(request.pipeline);
     const mode = request.mode ?? "pipeline";
     const plan = planRun(pipeline, { mode, block: request.block });
-    const cached = new Map<string, OutputRecord>();
+    const cached = new Map<string, OutputRecord | null>();
     for (const name of plan.cachedInputs) {
-      const output = await this.options.store.latestSuccessfulOutput(pipeline.name, name);
-      if (!output) {
+      const latest = await this.options.store.latestSuccess(pipeline.name, name);
+      if (!latest) {
         throw new UserError(
           "no_cached_output",
           `block "${request.block}" needs the output of upstream "${name}", which has never run successfully; run it with its upstreams first`,
           { block: name },
         );
       }
-      cached.set(name, output);
+      cached.set(name, latest.output);
     }
     const logicalDate = request.logicalDate ?? this.now().toISOString();
+    const dataInterval = request.dataInterval ?? { start: logicalDate, end: logicalDate };
     const variables: Variables = { ...pipeline.variables, ...(request.variables ?? {}) };
     const run = await this.options.store.createRun({
       pipeline: pipeline.name,
       trigger: request.trigger ?? "manual",
       triggerId: request.triggerId ?? null,
       logicalDate,
+      dataInterval,
       variables,
       mode,
       block: request.block ?? null,
       blocks: plan.blocks,
+      cachedInputs: Object.fromEntries(cached),
     });
-    const controller = new AbortController();
-    // Every running block listens to the run's signal: a wide run has more than the default 10 listeners.
-    setMaxListeners(0, controller.signal);
-    this.active.set(run.id, controller);
-    const context: RunContext = {
-      runId: run.id,
+    const slots = new Map<string, BlockSlot>();
+    for (const name of plan.blocks) slots.set(name, newSlot(pipeline, name));
+    return this.launch({ runId: run.id, pipeline, dir, variables, logicalDate, dataInterval, cached }, slots, "queued");
+  }
+
+  /**
+   * Retries a finished run inside itself (Airflow's clear): its failed, upstream_failed and cancelled block
+   * runs — or `fromBlock` and its downstream — go back to pending and run again with the same run id,
+   * logical date, data interval, variables and trigger. Block runs keep their attempt history (numbering
+   * continues; each gets its full retry budget again). Inputs come from this run's own outputs, and from
+   * the very outputs of earlier runs it read when it started, never from a newer run.
+   *
+   * @throws UserError `run_not_found`, `run_not_finished` (a live run cannot be retried), or the
+   *   `planRetry` errors (`nothing_to_retry`, `unknown_block`, `upstream_not_succeeded`).
+   */
+  async retry(runId: string, options: { fromBlock?: string } = {}): Promise<StartedRun> {
+    const found = await this.options.store.getRun(runId);
+    if (!found) throw new UserError("run_not_found", `there is no run ${runId}`);
+    if (!isTerminalRunState(found.run.state) || this.active.has(runId)) {
+      throw new UserError("run_not_finished", `run ${runId} is ${found.run.state}; only a finished run can be retried`);
+    }
+    const { pipeline, dir } = await this.options.pipelines.read(found.run.pipeline);
+    const cached = new Map(Object.entries(found.run.cachedInputs));
+    const toClear = planRetry(
+      pipeline,
+      { blocks: found.blockRuns.map((b) => ({ name: b.block, state: b.state })), cachedInputs: new Set(cached.keys()) },
+      options.fromBlock,
+    );
+    const specs = new Map(pipeline.blocks.map((b) => [b.name, b]));
+    for (const name of toClear) {
+      if (!specs.has(name)) throw new UserError("missing_block", `block "${name}" of run ${runId} is no longer in pipeline "${pipeline.name}"; it cannot be retried`, { block: name });
+    }
+    // Before reopening: a secret that cannot be restored must leave the run as it was.
+    const variables = restoreSecretVariables(pipeline, found.run.variables, runId);
+    const reopened = await this.options.store.reopenRun(runId);
+    if (!reopened) throw new UserError("run_not_finished", `run ${runId} is not finished (another retry may have started it); only a finished run can be retried`);
+    const slots = new Map<string, BlockSlot>();
+    for (const blockRun of found.blockRuns) {
+      const spec = specs.get(blockRun.block);
+      // A block removed from the pipeline since the run keeps its recorded state; nothing reads it.
+      if (!spec) continue;
+      slots.set(blockRun.block, {
+        spec,
+        state: blockRun.state,
+        attempt: blockRun.attempt,
+        attemptBase: blockRun.attempt,
+        pokes: blockRun.pokes,
+        rows: blockRun.rows,
+        durationMs: blockRun.durationMs,
+        result: blockRun.state === "success" ? { output: blockRun.output } : undefined,
+      });
+    }
+    const context: Omit<RunContext, "signal"> = {
+      runId,
       pipeline,
       dir,
       variables,
-      logicalDate,
-      dataInterval: request.dataInterval ?? { start: logicalDate, end: logicalDate },
+      logicalDate: reopened.logicalDate,
+      dataInterval: reopened.dataInterval,
       cached,
-      signal: controller.signal,
     };
-    const done = this.execute(context, plan.blocks).finally(() => this.active.delete(run.id));
-    return { runId: run.id, done };
+    for (const name of toClear) {
+      const slot = slots.get(name);
+      if (!slot) continue;
+      slot.rows = null;
+      slot.durationMs = null;
+      slot.error = undefined;
+      slot.result = undefined;
+      slot.pokes = 0;
+      await this.moveBlock(context, slot, { type: "clear" }, { startedAt: null, endedAt: null, error: null, output: null, rows: null, durationMs: null, pokes: 0, lastPokeAt: null });
+    }
+    return this.launch(context, slots, "queued");
+  }
+
+  /**
+   * "Run again": a new run of what `runId` ran (same mode and block), with the same logical date, data
+   * interval and variables. Its cached upstreams are the latest successful ones, as for any new run.
+   */
+  async rerun(runId: string): Promise<StartedRun> {
+    const found = await this.options.store.getRun(runId);
+    if (!found) throw new UserError("run_not_found", `there is no run ${runId}`);
+    const { run } = found;
+    const { pipeline } = await this.options.pipelines.read(run.pipeline);
+    return this.start({
+      pipeline: run.pipeline,
+      mode: run.mode,
+      block: run.block ?? undefined,
+      variables: restoreSecretVariables(pipeline, run.variables, runId),
+      logicalDate: run.logicalDate,
+      dataInterval: run.dataInterval,
+      trigger: "manual",
+    });
+  }
+
+  /** Registers a run as live here and executes its slots in the background. */
+  private launch(context: Omit<RunContext, "signal">, slots: Map<string, BlockSlot>, from: RunState): StartedRun {
+    const controller = new AbortController();
+    // Every running block listens to the run's signal: a wide run has more than the default 10 listeners.
+    setMaxListeners(0, controller.signal);
+    this.active.set(context.runId, controller);
+    const done = this.execute({ ...context, signal: controller.signal }, slots, from).finally(() => this.active.delete(context.runId));
+    return { runId: context.runId, done };
   }
 
   /** Starts a run and waits for its end. */
@@ -173,16 +269,9 @@ export class Runner {
     this.events.emit(event);
   }
 
-  private async execute(context: RunContext, order: string[]): Promise<RunOutcome> {
+  private async execute(context: RunContext, slots: Map<string, BlockSlot>, from: RunState): Promise<RunOutcome> {
     const { runId, pipeline } = context;
-    const specs = new Map(pipeline.blocks.map((b) => [b.name, b]));
-    const slots = new Map<string, BlockSlot>();
-    for (const name of order) {
-      const spec = specs.get(name);
-      if (!spec) throw new UserError("missing_block", `block "${name}" is not in pipeline "${pipeline.name}"`, { block: name });
-      slots.set(name, { spec, state: "pending", attempt: 0, rows: null, durationMs: null });
-    }
-    let runState: RunState = "queued";
+    let runState: RunState = from;
     const moveRun = async (event: RunStateEvent, error?: string) => {
       runState = transitionRun(runState, event);
       await this.setRunState(runId, pipeline.name, runState, error);
@@ -190,16 +279,22 @@ export class Runner {
     await moveRun({ type: "start" });
 
     const running = new Map<string, Promise<void>>();
-    const isReady = (slot: BlockSlot) =>
-      slot.state === "pending" &&
-      slot.spec.upstream.every((up) => context.cached.has(up) || slots.get(up)?.state === "success");
+    // Upstreams outside the run (read from an earlier run) count as succeeded; so do those without output.
+    const readiness = (slot: BlockSlot) =>
+      blockReadiness(slot.spec.upstream.map((up) => slots.get(up)?.state ?? (context.cached.has(up) ? "success" : "upstream_failed")));
 
     try {
       for (;;) {
         if (context.signal.aborted) break;
         for (const slot of slots.values()) {
+          if (slot.state !== "pending") continue;
+          const verdict = readiness(slot);
+          if (verdict === "skip") await this.moveBlock(context, slot, { type: "skip" });
+          if (verdict === "upstream_failed") await this.moveBlock(context, slot, { type: "upstream_failed" });
+        }
+        for (const slot of slots.values()) {
           if (running.size >= this.options.maxParallelBlocks) break;
-          if (!isReady(slot)) continue;
+          if (slot.state !== "pending" || readiness(slot) !== "ready") continue;
           await this.moveBlock(context, slot, { type: "queue" });
           const task = this.runBlock(context, slot, slots).finally(() => running.delete(slot.spec.name));
           running.set(slot.spec.name, task);
@@ -244,33 +339,21 @@ export class Runner {
       const onRunAbort = () => controller.abort(context.signal.reason);
       context.signal.addEventListener("abort", onRunAbort, { once: true });
       try {
-        const result = await this.options.executor.execute({
-          runId: context.runId,
-          pipelineName: context.pipeline.name,
-          pipelineDir: context.dir,
-          projectDir: this.options.projectDir,
-          block: spec,
-          inputs: this.inputsOf(context, spec, slots),
-          variables: context.variables,
-          logicalDate: context.logicalDate,
-          dataInterval: context.dataInterval,
-          attempt: slot.attempt,
-          timeoutMs: spec.timeoutMs ?? this.options.defaultTimeoutMs,
-          signal: controller.signal,
-          outputs: this.options.outputs,
-          onLog: (line) => {
-            this.options.logs.append(context.runId, spec.name, slot.attempt, line);
-            this.emit({ type: "log", runId: context.runId, block: spec.name, attempt: slot.attempt, line });
-          },
-          onProgress: (progress) => this.emit({ type: "progress", runId: context.runId, block: spec.name, progress }),
-        });
-        if (spec.type === "sensor" && result.sensorResult === false) {
-          throw new OperationalError("sensor_not_met", `sensor "${spec.name}" condition not met`, { block: spec.name });
+        const result =
+          spec.type === "sensor"
+            ? await this.pokeUntilMet(context, slot, slots, startedAt, controller.signal)
+            : await this.executeOnce(context, slot, slots, spec.timeoutMs ?? this.options.defaultTimeoutMs, controller.signal);
+        slot.durationMs = this.now().getTime() - startedAt.getTime();
+        const endedAt = this.now().toISOString();
+        if (result === "soft_timeout") {
+          await this.moveBlock(context, slot, { type: "skip" }, { endedAt, durationMs: slot.durationMs });
+          await this.recordAttempt(context, slot, startedAt.toISOString(), endedAt);
+          return;
         }
         slot.result = result;
         slot.rows = result.output?.summary.rows ?? null;
-        slot.durationMs = this.now().getTime() - startedAt.getTime();
-        const endedAt = this.now().toISOString();
+        // Earlier attempts' errors stay in the attempt history; the block run itself succeeded.
+        slot.error = undefined;
         await this.moveBlock(context, slot, { type: "succeed" }, { endedAt, output: result.output, rows: slot.rows, durationMs: slot.durationMs });
         await this.recordAttempt(context, slot, startedAt.toISOString(), endedAt);
         return;
@@ -283,16 +366,94 @@ export class Runner {
           await this.recordAttempt(context, slot, startedAt.toISOString(), endedAt);
           return;
         }
-        const attemptsLeft = spec.retries.count + 1 - slot.attempt;
+        // A retried block run continues its attempt numbers but gets its whole retry budget again.
+        const attemptsLeft = spec.retries.count + 1 - (slot.attempt - slot.attemptBase);
         await this.moveBlock(context, slot, blockFailEvent(error, attemptsLeft), { endedAt, error: slot.error, durationMs: slot.durationMs });
         await this.recordAttempt(context, slot, startedAt.toISOString(), endedAt);
         if (slot.state !== "up_for_retry") return;
-        await this.sleep(retryDelayMs(spec.retries, slot.attempt), context.signal);
+        await this.sleep(retryDelayMs(spec.retries, slot.attempt - slot.attemptBase), context.signal);
         if (context.signal.aborted) return; // finishLeftovers cancels it
         await this.moveBlock(context, slot, { type: "retry_due" });
       } finally {
         context.signal.removeEventListener("abort", onRunAbort);
       }
+    }
+  }
+
+  /** One execution of the block's code by the executor. */
+  private executeOnce(context: RunContext, slot: BlockSlot, slots: Map<string, BlockSlot>, timeoutMs: number, signal: AbortSignal): Promise<BlockRunResult> {
+    const { spec } = slot;
+    // An executor handed an already-aborted signal never hears the abort: stop here instead.
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return this.options.executor.execute({
+      runId: context.runId,
+      pipelineName: context.pipeline.name,
+      pipelineDir: context.dir,
+      projectDir: this.options.projectDir,
+      block: spec,
+      inputs: this.inputsOf(context, spec, slots),
+      variables: context.variables,
+      logicalDate: context.logicalDate,
+      dataInterval: context.dataInterval,
+      attempt: slot.attempt,
+      timeoutMs,
+      signal,
+      outputs: this.options.outputs,
+      onLog: (line) => this.log(context.runId, spec.name, slot.attempt, line),
+      onProgress: (progress) => this.emit({ type: "progress", runId: context.runId, block: spec.name, progress }),
+    });
+  }
+
+  private log(runId: string, block: string, attempt: number, line: { at: string; level: "debug" | "info" | "warn" | "error"; message: string }): void {
+    this.options.logs.append(runId, block, attempt, line);
+    this.emit({ type: "log", runId, block, attempt, line });
+  }
+
+  /**
+   * A sensor's attempt: pokes (executes the block) every `pokeIntervalMs` until it returns true or until its
+   * `timeoutMs` (all pokes together) has passed. A false poke is not a failure: it is counted on the block run
+   * and logged, and `retries` never pay for it (they only cover errors its code throws).
+   *
+   * @returns the true poke's result, or `soft_timeout` when time ran out and the sensor has `softFail`.
+   * @throws UserError `sensor_timeout` when time ran out, naming how long and how often it poked.
+   */
+  private async pokeUntilMet(
+    context: RunContext,
+    slot: BlockSlot,
+    slots: Map<string, BlockSlot>,
+    startedAt: Date,
+    signal: AbortSignal,
+  ): Promise<BlockRunResult | "soft_timeout"> {
+    const { spec } = slot;
+    const timeoutMs = spec.timeoutMs ?? this.options.defaultTimeoutMs;
+    const intervalMs = spec.pokeIntervalMs ?? DEFAULT_POKE_INTERVAL_MS;
+    const deadline = startedAt.getTime() + timeoutMs;
+    let pokesThisAttempt = 0;
+    for (;;) {
+      // One poke may take the time left, but never less than a second nor more than any block may.
+      const pokeTimeout = Math.min(this.options.defaultTimeoutMs, Math.max(1000, deadline - this.now().getTime()));
+      const result = await this.executeOnce(context, slot, slots, pokeTimeout, signal);
+      if (result.sensorResult !== false) return result;
+      pokesThisAttempt += 1;
+      slot.pokes += 1;
+      const at = this.now();
+      await this.options.store.updateBlockRun(context.runId, spec.name, { state: slot.state, pokes: slot.pokes, lastPokeAt: at.toISOString() });
+      const left = deadline - at.getTime();
+      if (left <= 0) {
+        const waited = ((at.getTime() - startedAt.getTime()) / 1000).toFixed(1);
+        const message = `sensor "${spec.name}" poked ${pokesThisAttempt} time(s) over ${waited} s (timeout ${formatDuration(timeoutMs)}) and its condition never held`;
+        this.log(context.runId, spec.name, slot.attempt, { at: at.toISOString(), level: spec.softFail ? "warn" : "error", message: spec.softFail ? `${message}; soft_fail: skipped` : message });
+        if (spec.softFail) return "soft_timeout";
+        throw new UserError("sensor_timeout", message, { block: spec.name });
+      }
+      const wait = Math.min(intervalMs, left);
+      this.log(context.runId, spec.name, slot.attempt, {
+        at: at.toISOString(),
+        level: "info",
+        message: `poke ${slot.pokes}: condition not met; next poke in ${formatDuration(wait)}`,
+      });
+      await this.sleep(wait, signal);
+      if (signal.aborted) throw signal.reason;
     }
   }
 
@@ -308,18 +469,29 @@ export class Runner {
     });
   }
 
+  /**
+   * The outputs of a block's upstreams, in `upstream` order, from this run or the earlier runs it read when
+   * it started. An upstream that succeeded without output (an exporter, a sensor) is left out: it orders the
+   * block without feeding it, so `ctx.inputs.<name>` is undefined and the first-upstream `input` is the first
+   * upstream that has an output.
+   */
   private inputsOf(context: RunContext, spec: BlockSpec, slots: Map<string, BlockSlot>): BlockInput[] {
-    return spec.upstream.map((name) => {
-      const result = slots.get(name)?.result;
-      if (result?.output) return { name, output: result.output, ipc: result.ipc };
+    const inputs: BlockInput[] = [];
+    for (const name of spec.upstream) {
+      const slot = slots.get(name);
+      if (slot) {
+        const output = slot.result?.output;
+        if (output) inputs.push({ name, output, ipc: slot.result?.ipc });
+        continue;
+      }
       const cached = context.cached.get(name);
-      if (cached) return { name, output: cached };
-      throw new UserError("missing_input", `upstream "${name}" of block "${spec.name}" produced no output`, { block: spec.name });
-    });
+      if (cached) inputs.push({ name, output: cached });
+    }
+    return inputs;
   }
 
   private async moveBlock(
-    context: RunContext,
+    context: Pick<RunContext, "runId">,
     slot: BlockSlot,
     event: BlockRunEvent,
     patch: Omit<Parameters<RunnerStore["updateBlockRun"]>[2], "state"> = {},
@@ -360,8 +532,15 @@ interface RunContext {
   variables: Variables;
   logicalDate: string;
   dataInterval: { start: string; end: string };
-  cached: Map<string, OutputRecord>;
+  /** Upstreams outside the run: their outputs from earlier runs (null: succeeded without output). */
+  cached: Map<string, OutputRecord | null>;
   signal: AbortSignal;
+}
+
+function newSlot(pipeline: Pipeline, name: string): BlockSlot {
+  const spec = pipeline.blocks.find((b) => b.name === name);
+  if (!spec) throw new UserError("missing_block", `block "${name}" is not in pipeline "${pipeline.name}"`, { block: name });
+  return { spec, state: "pending", attempt: 0, attemptBase: 0, pokes: 0, rows: null, durationMs: null };
 }
 
 function outcome(runId: string, pipeline: string, state: RunState, slots: Map<string, BlockSlot>): RunOutcome {
@@ -373,6 +552,7 @@ function outcome(runId: string, pipeline: string, state: RunState, slots: Map<st
       name: s.spec.name,
       state: s.state,
       attempt: s.attempt,
+      pokes: s.pokes,
       rows: s.rows,
       durationMs: s.durationMs,
       error: s.error,

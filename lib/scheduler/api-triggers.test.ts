@@ -1,3 +1,4 @@
+import type { VariableValue } from "../core/model";
 import type { Trigger } from "../core/triggers-schema";
 import type { MetadataStore } from "../store/metadata/run-store";
 import { SqliteRunStore } from "../store/metadata/sqlite-run-store";
@@ -35,13 +36,14 @@ describe("ApiTriggers", () => {
 
   beforeEach(async () => {
     store = await SqliteRunStore.open(":memory:");
-    triggers = [apiTrigger("hook", { variables: { a: 1, b: 1 }, maxActiveRuns: 2 }), scheduleTrigger("daily", { kind: "interval", everyMs: 86_400_000, startMs: null, endMs: null })];
+    triggers = [apiTrigger("hook", { variables: { a: 1, b: 1 }, variablesAllowed: ["b"], maxActiveRuns: 2 }), scheduleTrigger("daily", { kind: "interval", everyMs: 86_400_000, startMs: null, endMs: null })];
     const recorder = recordingStartRun(store);
     requests = recorder.requests;
     api = new ApiTriggers({
       store: store.triggers,
       startRun: recorder.startRun,
       findTrigger: async (pipeline, id) => (pipeline === "etl" ? (triggers.find((t) => t.name === id) ?? null) : null),
+      pipelineVariables: async () => ({ b: 0, months: [10], region: "eu", dry_run: false, output_dir: "lake", anything: null }),
       now: () => Date.parse("2024-05-01T10:00:00Z"),
     });
   });
@@ -67,6 +69,37 @@ describe("ApiTriggers", () => {
     await expect(api.fire("etl", "hook", rotated)).rejects.toMatchObject({ code: "max_active_runs", kind: "operational" });
     expect(await api.revoke("etl", "hook")).toBe(true);
     await expect(api.fire("etl", "hook", rotated)).rejects.toMatchObject({ code: "unauthorized" });
+  });
+
+  it("lets a caller set only the variables its trigger lists (none by default), each of its declared type", async () => {
+    const token = await api.issueToken("etl", "hook");
+    await expect(api.fire("etl", "hook", token, { output_dir: "/etc" })).rejects.toMatchObject({
+      code: "variable_not_allowed",
+      kind: "user",
+      message: 'trigger hook does not let callers set variable "output_dir"; it allows b',
+      details: { variable: "output_dir", allowed: ["b"] },
+    });
+    const hook = apiTrigger("hook", { variables: { a: 1, b: 1 }, maxActiveRuns: 2 });
+    triggers[0] = { ...hook, variablesAllowed: [] };
+    await expect(api.fire("etl", "hook", token, { b: 2 })).rejects.toMatchObject({ code: "variable_not_allowed", message: expect.stringContaining("it allows none") });
+    // No variables at all is always fine: the trigger's own apply.
+    await api.fire("etl", "hook", token);
+    triggers[0] = { ...hook, variablesAllowed: ["b", "months", "region", "dry_run", "anything", "extra"], maxActiveRuns: null };
+    const wrong: [Record<string, VariableValue>, string, string][] = [
+      [{ b: "2" }, "b", "number"],
+      [{ months: 10 }, "months", "array"],
+      [{ region: ["eu"] }, "region", "string"],
+      [{ dry_run: "false" }, "dry_run", "boolean"],
+      [{ months: null }, "months", "array"],
+    ];
+    for (const [variables, variable, expected] of wrong) {
+      await expect(api.fire("etl", "hook", token, variables)).rejects.toMatchObject({ code: "invalid_variable_type", details: { variable, expected } });
+    }
+    await expect(api.fire("etl", "hook", token, { months: "10" })).rejects.toThrow('variable "months" must be an array, got string');
+    expect(requests).toHaveLength(1);
+    // A variable declared null, or allowed but not declared, takes any value.
+    await api.fire("etl", "hook", token, { b: 3, months: [11, 12], region: "us", dry_run: true, anything: { x: 1 }, extra: "yes" });
+    expect(requests[1].variables).toEqual({ a: 1, b: 3, months: [11, 12], region: "us", dry_run: true, anything: { x: 1 }, extra: "yes" });
   });
 
   it("issues tokens for API triggers only and refuses disabled ones", async () => {

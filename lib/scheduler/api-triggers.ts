@@ -1,5 +1,5 @@
 /**
- * API triggers (DESIGN §10: `POST /api/triggers/:id/runs` with `Authorization: Bearer <token>`): each
+ * API triggers (`POST /api/triggers/:id/runs` with `Authorization: Bearer <token>`): each
  * trigger has one secret token, shown once when issued or rotated; only its sha256 is stored, so a leaked
  * database does not leak tokens. Verification compares hashes in constant time.
  *
@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { OperationalError, UserError } from "../core/errors";
-import type { Variables } from "../core/model";
+import type { VariableValue, Variables } from "../core/model";
 import { NAME_PATTERN } from "../core/model";
 import type { ApiTrigger, Trigger } from "../core/triggers-schema";
 import type { TriggerStore } from "../store/metadata/trigger-store";
@@ -54,11 +54,73 @@ export function bearerToken(header: string | null | undefined): string | null {
   return match ? match[1] : null;
 }
 
+/** The kinds of value a variable may hold, as a caller's value is checked against its declared default. */
+export type VariableKind = "string" | "number" | "boolean" | "array" | "object";
+
+function kindOf(value: VariableValue): VariableKind | null {
+  if (value === null) return null;
+  if (Array.isArray(value)) return "array";
+  switch (typeof value) {
+    case "string":
+      return "string";
+    case "number":
+      return "number";
+    case "boolean":
+      return "boolean";
+    default:
+      return "object";
+  }
+}
+
+/** A variable an API caller may not set, or of the wrong type; `details` says which (the API answers 422 with it). */
+export class CallerVariableError extends UserError {
+  constructor(
+    code: "variable_not_allowed" | "invalid_variable_type",
+    message: string,
+    readonly details: { variable: string } & Record<string, unknown>,
+  ) {
+    super(code, message);
+  }
+}
+
+/**
+ * Checks the variables an API caller sent against the trigger's allow-list and the types of the declared
+ * defaults (the pipeline's, else the trigger's; a variable declared `null` or not at all takes any type).
+ *
+ * @throws UserError `variable_not_allowed` naming the first variable the trigger does not list (with the
+ *   allowed ones), or `invalid_variable_type` naming the variable, the expected and the given type (both
+ *   `CallerVariableError`).
+ */
+export function checkCallerVariables(trigger: ApiTrigger, declared: Variables, variables: Variables): void {
+  const allowed = new Set(trigger.variablesAllowed);
+  for (const [name, value] of Object.entries(variables)) {
+    if (!allowed.has(name)) {
+      const list = trigger.variablesAllowed.length > 0 ? `it allows ${trigger.variablesAllowed.join(", ")}` : "it allows none (add variables_allowed: to the trigger in triggers.yaml)";
+      throw new CallerVariableError("variable_not_allowed", `trigger ${trigger.name} does not let callers set variable "${name}"; ${list}`, {
+        variable: name,
+        allowed: [...trigger.variablesAllowed],
+      });
+    }
+    const reference = name in declared ? declared[name] : trigger.variables[name];
+    const expected = reference === undefined ? null : kindOf(reference);
+    const given = kindOf(value);
+    if (expected !== null && given !== expected) {
+      throw new CallerVariableError("invalid_variable_type", `variable "${name}" must be ${expected === "array" || expected === "object" ? "an" : "a"} ${expected}, got ${given ?? "null"}`, {
+        variable: name,
+        expected,
+        got: given ?? "null",
+      });
+    }
+  }
+}
+
 export interface ApiTriggersOptions {
   store: TriggerStore;
   startRun: StartRun;
   /** The trigger's current definition (from its triggers file). */
   findTrigger: (pipeline: string, triggerId: string) => Promise<Trigger | null>;
+  /** The pipeline's declared variables (defaults in pipeline.yaml): a caller's values must have their types. Default: none declared. */
+  pipelineVariables?: (pipeline: string) => Promise<Variables>;
   now?: () => number;
 }
 
@@ -99,11 +161,13 @@ export class ApiTriggers {
   }
 
   /**
-   * Fires an API trigger: checks the token, then starts a run with the trigger's variables overridden by
-   * the request's. Logical date = the request time (an empty data interval at that instant).
+   * Fires an API trigger: checks the token, then the request's variables (`checkCallerVariables`), then
+   * starts a run with the trigger's variables overridden by the request's. Logical date = the request time
+   * (an empty data interval at that instant).
    *
    * @throws UserError `unauthorized` (401) for a missing or wrong token — also for an unknown trigger, so
-   *   that the answer does not reveal which triggers exist; `trigger_disabled` (409); OperationalError
+   *   that the answer does not reveal which triggers exist; `trigger_disabled` (409);
+   *   `variable_not_allowed` or `invalid_variable_type` (422); OperationalError
    *   `max_active_runs` (429) when the trigger's max_active_runs is reached (skip or wait alike).
    */
   async fire(pipeline: string, triggerId: string, token: string | null, variables: Variables = {}): Promise<{ runId: string }> {
@@ -111,6 +175,7 @@ export class ApiTriggers {
     const valid = await this.verify(pipeline, triggerId, token);
     if (!valid || trigger === null || trigger.type !== "api") throw new UserError("unauthorized", "missing or invalid trigger token");
     if (!trigger.enabled) throw new UserError("trigger_disabled", `trigger ${triggerId} of ${pipeline} is disabled`);
+    if (Object.keys(variables).length > 0) checkCallerVariables(trigger, (await this.options.pipelineVariables?.(pipeline)) ?? {}, variables);
     if (trigger.maxActiveRuns !== null && (await this.options.store.listActiveRuns(pipeline, triggerId)).length >= trigger.maxActiveRuns) {
       // An API caller cannot be made to wait: it is told to come back (a retry helps).
       throw new OperationalError("max_active_runs", `trigger ${triggerId} of ${pipeline} already has ${trigger.maxActiveRuns} active run(s)`);

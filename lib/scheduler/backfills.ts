@@ -1,9 +1,12 @@
 /**
- * Backfills (DESIGN §7, §8): a date range on a schedule trigger becomes one run per logical date of the
+ * Backfills: a date range on a schedule trigger becomes one run per logical date of the
  * schedule, started at most `concurrency` at a time, with progress and cancel. The plan (the list of
  * slots) is fixed when the backfill is created and stored with it, so editing the trigger later does not
  * change a backfill in flight. Each slot is claimed on a unique key before its run starts, so two
- * schedulers advancing the same backfill never start a date twice.
+ * schedulers advancing the same backfill never start a date twice, and the claim counts the backfill's
+ * active slots in the same locked transaction, so together they never exceed its concurrency. A
+ * backfill's concurrency is its own limit: its runs do not wait for the trigger's max_active_runs (they
+ * do count toward it, holding back the trigger's scheduled runs while they are active).
  */
 import { UserError } from "../core/errors";
 import type { Variables } from "../core/model";
@@ -127,7 +130,11 @@ export class Backfills {
       for (const slot of remaining) {
         if (active >= backfill.concurrency) break;
         const at = new Date(this.options.now()).toISOString();
-        if (!(await store.claimBackfillRun(backfill.id, slot.logicalDate, at))) continue;
+        // `active` above may be stale (another scheduler advancing this backfill now): the limited claim
+        // counts again under a lock, so both together never pass the concurrency.
+        const claim = await store.claimBackfillRunWithinLimit(backfill.id, slot.logicalDate, at, backfill.concurrency);
+        if (claim === "full") break;
+        if (claim === "taken") continue;
         active++;
         try {
           const { runId } = await this.options.startRun({

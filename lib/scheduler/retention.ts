@@ -1,9 +1,11 @@
 /**
- * Retention (DESIGN §6, `sluice clean`): outputs and logs of old runs take disk space and are no longer
+ * Retention (`sluice clean`): outputs and logs of old runs take disk space and are no longer
  * previewed, so they are deleted; the run records (history, states, timings) are kept for at least
  * `keepRecordsFor` (default 90 days) and only deleted when the caller also asks for it. Active runs are
- * never touched. A deleted output is also unlinked from its block run, so no later run reuses it as a
- * cached upstream.
+ * never touched. Each block's latest successful output is kept however old (a `--block` run reads it as its
+ * cached upstream), and so is every output a live run read from an earlier run; the record of a run holding
+ * a kept output is kept too. Any other deleted output is unlinked from its block run, so no later run
+ * reuses it as a cached upstream.
  */
 import { isTerminalRunState } from "../core/run-model";
 import type { RunStore } from "../store/metadata/run-store";
@@ -11,6 +13,11 @@ import type { RunStore } from "../store/metadata/run-store";
 /** What retention deletes files with (`OutputStore`, `LogStore`). */
 export interface RunFileStore {
   deleteRun(runId: string): Promise<void>;
+}
+
+/** What retention deletes outputs with: every block of a run but `keepBlocks` (`OutputStore`). */
+export interface RunOutputFileStore {
+  deleteRun(runId: string, keepBlocks?: ReadonlySet<string>): Promise<void>;
 }
 
 export interface CleanOptions {
@@ -32,7 +39,7 @@ export interface CleanReport {
 
 export interface RetentionDeps {
   runs: RunStore;
-  outputs: RunFileStore;
+  outputs: RunOutputFileStore;
   logs: RunFileStore;
 }
 
@@ -46,6 +53,17 @@ export async function cleanOldRuns(deps: RetentionDeps, options: CleanOptions): 
   const recordsBefore =
     options.deleteRecordsOlderThan === undefined ? null : new Date(now.getTime() - Math.max(options.deleteRecordsOlderThan, minRecordAge)).toISOString();
   const report: CleanReport = { filesDeleted: 0, recordsDeleted: 0 };
+  // Outputs live runs read from earlier runs: `runId/block`.
+  const referenced = new Set<string>();
+  for (const live of await deps.runs.findRunsInState(["queued", "running"])) {
+    for (const output of Object.values(live.cachedInputs)) if (output) referenced.add(`${output.ref.runId}/${output.ref.block}`);
+  }
+  const latestRunOf = new Map<string, string | null>();
+  const isLatestSuccess = async (pipeline: string, block: string, runId: string) => {
+    const key = `${pipeline}/${block}`;
+    if (!latestRunOf.has(key)) latestRunOf.set(key, (await deps.runs.latestSuccess(pipeline, block))?.runId ?? null);
+    return latestRunOf.get(key) === runId;
+  };
   let before: string | undefined;
   for (;;) {
     const page = await deps.runs.listRuns({ createdBefore: filesBefore, limit: 500, before });
@@ -54,12 +72,18 @@ export async function cleanOldRuns(deps: RetentionDeps, options: CleanOptions): 
     for (const run of page) {
       if (!isTerminalRunState(run.state)) continue;
       const detail = await deps.runs.getRun(run.id);
-      await deps.outputs.deleteRun(run.id);
+      const keep = new Set<string>();
+      for (const blockRun of detail?.blockRuns ?? []) {
+        if (blockRun.output === null) continue;
+        if (referenced.has(`${run.id}/${blockRun.block}`) || (blockRun.state === "success" && (await isLatestSuccess(run.pipeline, blockRun.block, run.id)))) keep.add(blockRun.block);
+      }
+      await deps.outputs.deleteRun(run.id, keep);
       await deps.logs.deleteRun(run.id);
       for (const blockRun of detail?.blockRuns ?? []) {
-        if (blockRun.output !== null) await deps.runs.updateBlockRun(run.id, blockRun.block, { state: blockRun.state, output: null });
+        if (blockRun.output !== null && !keep.has(blockRun.block)) await deps.runs.updateBlockRun(run.id, blockRun.block, { state: blockRun.state, output: null });
       }
       report.filesDeleted++;
+      if (keep.size > 0) continue;
       if (recordsBefore !== null && run.createdAt < recordsBefore && (await deps.runs.deleteRun(run.id))) report.recordsDeleted++;
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The scheduler loop (DESIGN §7): turns due schedule triggers into runs, exactly once per (trigger,
+ * The scheduler loop: turns due schedule triggers into runs, exactly once per (trigger,
  * logical date) even with several schedulers on one store and across restarts, and drives backfills.
  *
  * How exactly-once holds: every scheduler computes the same due slots from the same files and clock;
@@ -8,14 +8,23 @@
  * between claim and start leaves a `claimed` row that `releaseStaleClaims` frees after `staleClaimMs`
  * (so the slot runs late rather than never).
  *
+ * How max_active_runs holds with several schedulers: a trigger with a limit claims through
+ * `claimScheduledRunWithinLimit`, which counts the trigger's active runs (and claims not started yet) and
+ * inserts the claim in one locked transaction, so two schedulers cannot both take the last free place.
+ * At the limit, `on_max_active: wait` leaves the slot due and looks again a second later; `skip` records
+ * it as skipped. A run retried in place is active again and holds a place, even when that takes the
+ * trigger above its limit for a while (it was admitted once; refusing the retry would surprise the user):
+ * no new run starts until the trigger is back below the limit.
+ *
  * How a tick stays cheap with 10,000 triggers: each trigger's next due instant is kept in memory (and in
  * the store, so a restart does not recompute it), so a tick is one comparison per trigger; cron maths and
  * database writes happen only for triggers that are due.
  *
- * IO comes in through the constructor (STYLE §1): the store, the trigger source, `startRun` (the
+ * IO comes in through the constructor: the store, the trigger source, `startRun` (the
  * Runner's `start`), an optional `cancelRun`, the clock and the sleep.
  */
 import { createHash } from "node:crypto";
+import { assertNever } from "../core/assert-never";
 import { UserError } from "../core/errors";
 import type { RunTrigger, Variables } from "../core/model";
 import { compileSchedule, dueLogicalDates, upcomingSlots, type CompiledSchedule, type ScheduledSlot } from "../core/schedule";
@@ -122,6 +131,8 @@ export class Scheduler {
   private ticking: Promise<TickReport> | null = null;
   /** Due times computed this tick with nothing scheduled: written in one batch at the end of the tick. */
   private pendingNextDue: { pipeline: string; triggerId: string; nextDue: string | null }[] = [];
+  /** Slots of stale claims released by this scheduler and not started yet (see `startReleasedSlots`). */
+  private reclaim: { pipeline: string; triggerId: string; logicalDate: string }[] = [];
 
   constructor(private readonly options: SchedulerOptions) {
     this.now = options.now ?? (() => Date.now());
@@ -225,28 +236,16 @@ export class Scheduler {
       handled = before !== null && (entry.lastScheduledMs === null || before > entry.lastScheduledMs) ? before : entry.lastScheduledMs;
     }
     let nextDueMs = result.nextDueMs;
-    let active: number | null = null;
     for (const slot of result.due) {
-      const logicalDate = iso(slot.logicalMs);
-      if (trigger.maxActiveRuns !== null) {
-        active ??= (await store.listActiveRuns(pipeline, trigger.name)).length;
-        if (active >= trigger.maxActiveRuns) {
-          if (trigger.onMaxActive === "wait") {
-            nextDueMs = now + 1000; // look again in a second
-            break;
-          }
-          await store.claimScheduledRun({ pipeline, triggerId: trigger.name, logicalDate, at: iso(now), status: "skipped" });
-          report.skipped++;
-          handled = slot.logicalMs;
-          continue;
-        }
-      }
       const outcome = await this.startSlot(pipeline, trigger, slot, now, report);
+      if (outcome === "full") {
+        nextDueMs = now + 1000; // on_max_active wait: the slot stays due, look again in a second
+        break;
+      }
       if (outcome === "retry") {
         nextDueMs = now + 5000;
         break;
       }
-      if (outcome === "started" && active !== null) active++;
       handled = slot.logicalMs;
     }
     // (More catch-up than one call returns leaves `nextDueMs ≤ now`: the next tick continues.)
@@ -260,7 +259,9 @@ export class Scheduler {
   }
 
   /**
-   * Claims one slot and starts its run. `lost`: another scheduler has it; `failed`: the pipeline is
+   * Claims one slot (within max_active_runs when the trigger has one) and starts its run. `lost`: another
+   * scheduler has it; `skipped`: max_active_runs reached and the slot recorded as skipped; `full`:
+   * max_active_runs reached with `on_max_active: wait`, nothing recorded; `failed`: the pipeline is
    * broken (recorded on the claim, not retried); `retry`: an operational problem, the claim is released.
    */
   private async startSlot(
@@ -269,13 +270,28 @@ export class Scheduler {
     slot: ScheduledSlot,
     now: number,
     report: Pick<TickReport, "started" | "skipped">,
-  ): Promise<"started" | "lost" | "failed" | "retry"> {
+  ): Promise<"started" | "lost" | "skipped" | "full" | "failed" | "retry"> {
     const store = this.options.store;
     const logicalDate = iso(slot.logicalMs);
-    const claimed = await store.claimScheduledRun({ pipeline, triggerId: trigger.name, logicalDate, at: iso(now) });
-    if (!claimed) {
-      report.skipped++;
-      return "lost";
+    const claim =
+      trigger.maxActiveRuns === null
+        ? (await store.claimScheduledRun({ pipeline, triggerId: trigger.name, logicalDate, at: iso(now) }))
+          ? "claimed"
+          : "taken"
+        : await store.claimScheduledRunWithinLimit({ pipeline, triggerId: trigger.name, logicalDate, at: iso(now), maxActiveRuns: trigger.maxActiveRuns, onFull: trigger.onMaxActive });
+    switch (claim) {
+      case "claimed":
+        break;
+      case "taken":
+        report.skipped++;
+        return "lost";
+      case "skipped":
+        report.skipped++;
+        return "skipped";
+      case "full":
+        return "full";
+      default:
+        return assertNever(claim, "claim outcome");
     }
     try {
       const { runId } = await this.options.startRun({
@@ -357,15 +373,12 @@ export class Scheduler {
     if (now - this.lastStaleSweepMs >= 60_000) {
       this.lastStaleSweepMs = now;
       try {
-        for (const claim of await store.releaseStaleClaims(iso(now - staleClaimMs))) {
-          const entry = this.entries.get(triggerKey(claim.pipeline, claim.triggerId));
-          if (entry?.trigger.type !== "schedule" || !entry.schedule) continue;
-          await this.startSlot(entry.pipeline, entry.trigger, entry.schedule.slotAt(Date.parse(claim.logicalDate)), now, { started: [], skipped: 0 });
-        }
+        for (const claim of await store.releaseStaleClaims(iso(now - staleClaimMs))) this.reclaim.push({ pipeline: claim.pipeline, triggerId: claim.triggerId, logicalDate: claim.logicalDate });
       } catch (error) {
         this.report(error, "stale claims");
       }
     }
+    await this.startReleasedSlots(now);
     const cancelRun = this.options.cancelRun;
     if (!cancelRun || now - this.lastTimeoutSweepMs < 5000) return;
     this.lastTimeoutSweepMs = now;
@@ -379,6 +392,28 @@ export class Scheduler {
         }
       } catch (error) {
         this.report(error, `run timeout of ${entry.pipeline}/${entry.trigger.name}`);
+      }
+    }
+  }
+
+  /**
+   * Starts the slots whose stale claims this scheduler released. The trigger already moved past them, so
+   * one that finds its trigger at max_active_runs (`wait`) is kept here and tried again every tick rather
+   * than dropped; the others (started, lost to another scheduler, skipped, failed) are done.
+   */
+  private async startReleasedSlots(now: number): Promise<void> {
+    const pending = this.reclaim;
+    this.reclaim = [];
+    for (const [index, released] of pending.entries()) {
+      const entry = this.entries.get(triggerKey(released.pipeline, released.triggerId));
+      if (entry?.trigger.type !== "schedule" || !entry.schedule) continue;
+      try {
+        const outcome = await this.startSlot(entry.pipeline, entry.trigger, entry.schedule.slotAt(Date.parse(released.logicalDate)), now, { started: [], skipped: 0 });
+        if (outcome === "full" || outcome === "retry") this.reclaim.push(released);
+      } catch (error) {
+        this.reclaim.push(...pending.slice(index));
+        this.report(error, "stale claims");
+        return;
       }
     }
   }

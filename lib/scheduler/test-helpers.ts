@@ -31,7 +31,7 @@ export function scheduleTrigger(name: string, schedule: ScheduleSpec, overrides:
 }
 
 export function apiTrigger(name: string, overrides: Partial<Omit<ApiTrigger, "type">> = {}): ApiTrigger {
-  return { name, type: "api", description: "", enabled: true, variables: {}, maxActiveRuns: null, onMaxActive: "wait", runTimeoutMs: null, ...overrides };
+  return { name, type: "api", description: "", enabled: true, variables: {}, variablesAllowed: [], maxActiveRuns: null, onMaxActive: "wait", runTimeoutMs: null, ...overrides };
 }
 
 /** `startRun` that records a queued run in the store (as the Runner does first) and remembers the request. */

@@ -1,5 +1,5 @@
 /**
- * What block code imports as `@sluice/sdk` (DESIGN §3). The block compiler aliases `@sluice/sdk` to this
+ * What block code imports as `@sluice/sdk`. The block compiler aliases `@sluice/sdk` to this
  * file and bundles it into every block, and the editor feeds it to Monaco for IntelliSense, so it holds
  * types and tiny helpers only: no Node-only imports, nothing heavy at runtime.
  */
@@ -45,23 +45,29 @@ export interface BlockIO extends SluiceIo {}
 
 /** Everything a block receives besides its input table. */
 export interface BlockContext {
+  /** The run's id, as the runs pages and `sluice run --json` show it. */
   readonly runId: string;
+  /** The pipeline's name. */
   readonly pipeline: string;
+  /** This block's name. */
   readonly block: string;
   /** 1 for the first attempt, 2 for the first retry, … */
   readonly attempt: number;
   /** Airflow's execution date: the instant the run stands for (not when it started). */
   readonly logicalDate: Date;
+  /** The period the run covers; empty (`start` = `end`) for a run started by hand, which covers no interval. */
   readonly dataInterval: DataInterval;
   /** Merged variables: pipeline defaults → trigger → run. */
   readonly variables: Readonly<Record<string, VariableValue>>;
   /** An environment variable (secrets live there), or undefined. */
   env(name: string): string | undefined;
+  /** Lines for the block's log (the editor, the CLI, `GET …/logs`); secrets in them are hidden. */
   readonly log: BlockLogger;
   /** Aborted when the block is cancelled or times out; pass it to fetch() and friends. */
   readonly signal: AbortSignal;
   /** Every upstream output by block name (decoded on first access). */
   readonly inputs: Readonly<Record<string, Table>>;
+  /** Reports progress (rows so far, bytes of a total), shown live in the editor and the CLI. */
   progress(progress: BlockProgress): void;
   /**
    * Runs DuckDB SQL in the run's database, where every upstream is a table of its block name; `params`
@@ -69,6 +75,7 @@ export interface BlockContext {
    * CREATE, INSERT) runs as is and returns one row, `rows_changed`.
    */
   sql(query: string, params?: readonly SqlParam[]): Promise<Table>;
+  /** The connectors configured in `sluice.yaml` (and `files`, `http` and `duckdb`, which work without one). */
   readonly io: BlockIO;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The types of `ctx.io` (DESIGN §3): the connectors configured in `sluice.yaml`, as block code sees them.
+ * The types of `ctx.io`: the connectors configured in `sluice.yaml`, as block code sees them.
  * Kept here, beside the rest of the SDK, and free of Node-only imports, so that Monaco can show them and
  * blocks bundle nothing for them; the implementations live in lib/io and are built by `createBlockIo`.
  */
@@ -18,17 +18,36 @@ export interface IoProgress {
 
 /** Per-call options; `ctx.io` fills in the block's signal and progress reporting when left out. */
 export interface IoCallOptions {
+  /** Stops the call when aborted; by default the block's own signal (cancel, timeout). */
   signal?: AbortSignal;
+  /** Rows and bytes so far; by default shown as the block's progress in the editor and the CLI. */
   onProgress?: (progress: IoProgress) => void;
+  /** Warnings of a read (rows `on_bad_rows` skipped or padded, an empty result); by default a warn line in the block log. */
+  onWarning?: (message: string) => void;
 }
 
+/**
+ * Rows that do not fit (the wrong number of fields, a value that does not parse as its column's type):
+ * `fail` (the default) fails the read naming the file and line; `skip` drops them; `null_pad` fills missing
+ * trailing fields with NULL. A tolerant read logs how many rows it rejected, with the first few.
+ */
+export type OnBadRows = "fail" | "skip" | "null_pad";
+
 export interface IoWriteOptions extends IoCallOptions {
+  /** When the destination exists: `replace` it (the default), `append` to it, or `fail`. */
   mode?: IoWriteMode;
   /** Hive-style partitioning (`col=value/`) for file and bucket sinks. */
   partitionBy?: string[];
+  /**
+   * With `partitionBy` and mode `replace`: `dataset` (the default) replaces the whole dataset; `partitions`
+   * replaces only the partitions the data has rows for and keeps every other one, so runs that each write
+   * their own dates (a backfill) never touch each other's files.
+   */
+  partitionOverwrite?: "dataset" | "partitions";
 }
 
 export interface IoWriteResult {
+  /** Rows written. */
   rows: number;
   /** Where the data went (never containing credentials). */
   location: string;
@@ -39,47 +58,73 @@ export type IoParam = string | number | boolean | bigint | Date | null;
 
 /** One connector: read into Arrow, write from Arrow (a Table or a stream of record batches). */
 export interface IoConnector<ReadTarget, WriteTarget = ReadTarget> {
+  /** The connector and connection name as messages show them (`postgres "default"`), never a credential. */
   readonly description: string;
+  /** Reads the whole target into one Arrow table. */
   read(target: ReadTarget, options?: IoCallOptions): Promise<Table>;
+  /** Reads the target as record batches, for data larger than memory (not every connector offers it). */
   stream?(target: ReadTarget, options?: IoCallOptions): AsyncIterable<RecordBatch>;
+  /** Writes a table, or a stream of record batches as it arrives. */
   write(data: Table | AsyncIterable<RecordBatch>, target: WriteTarget, options?: IoWriteOptions): Promise<IoWriteResult>;
 }
 
 /** A table by name (`schema` defaults to the connection's). */
 export interface TableRef {
   table: string;
+  /** Default: the connection's `schema` (Postgres), `main` (DuckDB). */
   schema?: string;
 }
 
 /** A query with parameters. */
 export interface QueryRef {
   sql: string;
+  /** Bound to `$1…$n` of `sql`, never pasted into it. */
   params?: readonly IoParam[];
+}
+
+export interface PostgresWriteOptions extends IoWriteOptions {
+  /**
+   * With mode `replace`: replace only the rows matching this condition (a SQL boolean expression over the
+   * table's columns, `$1…$n` bound to `params`) instead of the whole table. The matching rows are deleted and
+   * the data inserted in one transaction, and every row of the data must match the condition, so one run
+   * rewrites exactly its own slice (a day, a month) and a re-run of it changes nothing else.
+   */
+  replaceWhere?: QueryRef;
 }
 
 /** `ctx.io.postgres(name?)`: read a query or table, write a table (`schema.table`), run statements. */
 export interface PostgresIo extends IoConnector<string | QueryRef | TableRef, string | TableRef> {
+  write(data: Table | AsyncIterable<RecordBatch>, target: string | TableRef, options?: PostgresWriteOptions): Promise<IoWriteResult>;
   /** Runs a statement (DDL, ELT); returns the affected row count. */
   execute(sql: string, params?: readonly IoParam[]): Promise<number>;
 }
 
 /** `ctx.io.duckdb(name?)`: the embedded warehouse file (default `<dataDir>/warehouse.duckdb`). */
 export interface DuckDBIo extends IoConnector<string | QueryRef | TableRef, string | TableRef> {
+  /** Runs statements (DDL, ELT) in the warehouse. */
   execute(sql: string): Promise<void>;
 }
 
 /** How to parse CSV: explicit DuckDB column types (no guessing), or detected when left out. */
 export interface CsvParseOptions {
+  /** Column name → DuckDB type (`INTEGER`, `DOUBLE`, `TIMESTAMP`, `VARCHAR`, …), in file order; detected when left out. */
   columns?: Readonly<Record<string, string>>;
+  /** strftime format of TIMESTAMP columns (default ISO 8601, which also reads `2020-10-01 00:09:08`). */
   timestampFormat?: string;
+  /** The field separator (default: detected from the header line). */
   delimiter?: string;
+  /** Whether the first line names the columns (default true). */
   header?: boolean;
+  /** Rows with the wrong number of fields or an unparsable value: fail the read (default), skip them, or pad short rows with NULLs. */
+  on_bad_rows?: OnBadRows;
 }
 
 /** A file (`.csv`, `.csv.gz`, `.parquet`, `.arrow`) or a Parquet dataset directory; relative to the profile's root. */
 export interface FileRef extends CsvParseOptions {
   path: string;
+  /** Default: from the extension (`.csv`, `.csv.gz`, `.parquet`, `.arrow`); a directory is a Parquet dataset. */
   format?: "csv" | "parquet" | "arrow";
+  /** Parquet compression when writing (default zstd). */
   compression?: "zstd" | "snappy" | "gzip" | "uncompressed";
 }
 
@@ -88,13 +133,16 @@ export type FilesIo = IoConnector<string | FileRef>;
 
 /** A URL to download and how to parse it. */
 export interface UrlRef extends CsvParseOptions {
+  /** Absolute, or relative to the `http` connection's `base_url`. */
   url: string;
+  /** Default: from the URL's extension (`.csv`, `.csv.gz`, `.parquet`, `.arrow`). */
   format?: "csv" | "parquet" | "arrow";
 }
 
 /** `ctx.io.http`: downloads (streamed to disk, retried) parsed into Arrow. */
 export interface HttpIo {
   readonly description: string;
+  /** Downloads the URL (streamed to a temp file, retried on network errors and 5xx/429) and parses it into one table. */
   read(target: string | UrlRef, options?: IoCallOptions): Promise<Table>;
   /** Just the download: a local file path, removed by `cleanup()`. */
   download(url: string, options?: IoCallOptions & { gunzip?: boolean }): Promise<{ path: string; bytes: number; cleanup(): Promise<void> }>;
@@ -113,6 +161,8 @@ export interface ObjectRef {
   header?: boolean;
   /** Datasets written by other tools whose files omit the partition columns: take them from `col=value/` paths. */
   hivePartitioning?: boolean;
+  /** CSV rows with the wrong number of fields or an unparsable value: fail the read (default), skip them, or pad short rows with NULLs. */
+  on_bad_rows?: OnBadRows;
 }
 
 /** One listed object. */
@@ -138,6 +188,7 @@ export interface ObjectStoreIo extends IoConnector<string | ObjectRef, string> {
   download(uri: string, localPath: string, options?: IoCallOptions): Promise<{ bytes: number }>;
   /** Objects under a prefix (every page); with `delimiter`, the common prefixes too. */
   list(prefix: string, options?: { delimiter?: string }): Promise<{ objects: ObjectEntry[]; prefixes: string[] }>;
+  /** Deletes one object. */
   delete(uri: string): Promise<void>;
 }
 
@@ -150,12 +201,16 @@ export interface BigQueryQueryRef {
 export interface BigQueryLoadOptions extends IoCallOptions {
   /** `replace` = WRITE_TRUNCATE (re-runs replace the table), `append` = WRITE_APPEND, `fail` = WRITE_EMPTY. */
   mode?: IoWriteMode;
+  /** The files' format (default parquet). */
   format?: "parquet" | "csv";
 }
 
 export interface BigQueryLoadResult {
+  /** The load job's id, to find it in the BigQuery console. */
   jobId: string;
+  /** Rows the job loaded. */
   rows: number;
+  /** `dataset.table`. */
   table: string;
 }
 
@@ -169,7 +224,9 @@ export interface BigQueryIo extends IoConnector<string | BigQueryQueryRef, strin
   loadFromGcs(uris: string | readonly string[], table: string, options?: BigQueryLoadOptions): Promise<BigQueryLoadResult>;
   /** Loads a local Parquet or CSV file. */
   loadFromFile(path: string, table: string, options?: BigQueryLoadOptions): Promise<BigQueryLoadResult>;
+  /** Creates the dataset (default: the profile's `dataset`) when it is missing. */
   ensureDataset(dataset?: string): Promise<void>;
+  /** Drops a table (`dataset.table`, or a bare name in the profile's dataset). */
   deleteTable(table: string): Promise<void>;
 }
 

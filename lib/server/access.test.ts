@@ -1,4 +1,4 @@
-import { decideAccess, decideLogin, isLoopbackHost, loginLocation, requestHasToken, safeNextPath, tokenCookie, type RequestHeaders } from "./access";
+import { authenticatedBy, clearedTokenCookie, csrfTokenFor, decideAccess, decideLogin, hasCsrfToken, isLoopbackHost, loginLocation, presentsCredential, requestHasToken, safeNextPath, tokenCookie, weakTokenMessage, type RequestHeaders } from "./access";
 
 const TOKEN = "s3cret-token";
 const BROWSER: RequestHeaders = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
@@ -74,5 +74,43 @@ describe("access", () => {
     expect(tokenCookie("a b")).toBe("sluice_token=a%20b; HttpOnly; SameSite=Strict; Path=/; Max-Age=2592000");
     expect(tokenCookie("t", { "x-forwarded-proto": "https" })).toMatch(/; Secure$/);
     expect(requestHasToken({ cookie: tokenCookie("a b").split(";")[0] }, "a b")).toBe(true);
+  });
+});
+
+describe("credentials, CSRF and token strength", () => {
+  const LONG = "x".repeat(40);
+
+  it("tells which credential authenticated a request, the bearer header first", () => {
+    expect(authenticatedBy({ authorization: `Bearer ${LONG}`, cookie: `sluice_token=${LONG}` }, LONG)).toBe("bearer");
+    expect(authenticatedBy({ cookie: `sluice_token=${LONG}` }, LONG)).toBe("cookie");
+    expect(authenticatedBy({ authorization: "Bearer wrong", cookie: `sluice_token=${LONG}` }, LONG)).toBe("cookie");
+    expect(authenticatedBy({ authorization: "Bearer wrong" }, LONG)).toBeNull();
+  });
+
+  it("sees a credential attempt in a bearer header, the cookie or ?token=, right or wrong", () => {
+    expect(presentsCredential({ authorization: "Bearer guess" }, "/api/pipelines")).toBe(true);
+    expect(presentsCredential({ cookie: "other=1; sluice_token=guess" }, "/")).toBe(true);
+    expect(presentsCredential({}, "/?token=guess")).toBe(true);
+    expect(presentsCredential({ cookie: "other=1" }, "/runs?status=failed")).toBe(false);
+  });
+
+  it("derives a CSRF token from the server token that a different token does not match", () => {
+    const csrf = csrfTokenFor(LONG);
+    expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(csrf).not.toContain(LONG);
+    expect(hasCsrfToken(csrf, LONG)).toBe(true);
+    expect(hasCsrfToken(csrfTokenFor("y".repeat(40)), LONG)).toBe(false);
+    expect(hasCsrfToken(undefined, LONG)).toBe(false);
+  });
+
+  it("refuses tokens shorter than 32 characters, saying how to make one", () => {
+    expect(weakTokenMessage("x".repeat(32))).toBeNull();
+    expect(weakTokenMessage("short")).toBe(
+      `SLUICE_TOKEN is 5 characters; use at least 32 random ones, e.g. node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`,
+    );
+  });
+
+  it("logs out with an expired cookie of the same name and attributes", () => {
+    expect(clearedTokenCookie()).toBe("sluice_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
   });
 });

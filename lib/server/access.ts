@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 
 /** Loopback hosts need no token: block code is code execution, so anything wider must authenticate. */
 export function isLoopbackHost(host: string): boolean {
@@ -7,6 +7,12 @@ export function isLoopbackHost(host: string): boolean {
 
 export const TOKEN_COOKIE = "sluice_token";
 export const LOGIN_PATH = "/login";
+/** POST clears the login cookie. */
+export const LOGOUT_PATH = "/logout";
+/** The header a cookie-authenticated state-changing request carries its CSRF token in. */
+export const CSRF_HEADER = "x-csrf-token";
+/** Tokens shorter than this are refused at start: they could be guessed. */
+export const MIN_TOKEN_LENGTH = 32;
 /** The login cookie lasts 30 days; the token itself is what gets revoked (change SLUICE_TOKEN). */
 const COOKIE_MAX_AGE_S = 30 * 24 * 60 * 60;
 
@@ -28,6 +34,40 @@ export function requestHasToken(headers: { authorization?: string; cookie?: stri
   return cookie !== undefined && safeEqual(safeDecode(cookie), token);
 }
 
+/** Which credential authenticated a request: the bearer header wins over the cookie; null for none. */
+export function authenticatedBy(headers: { authorization?: string; cookie?: string }, token: string): "bearer" | "cookie" | null {
+  const bearer = headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+  if (bearer && safeEqual(bearer, token)) return "bearer";
+  return requestHasToken({ cookie: headers.cookie }, token) ? "cookie" : null;
+}
+
+/** Whether a request presents any credential (right or wrong): a bearer header, the login cookie or `?token=`. */
+export function presentsCredential(headers: { authorization?: string; cookie?: string }, url: string): boolean {
+  if (/^Bearer\s+\S/i.test(headers.authorization ?? "")) return true;
+  if ((headers.cookie ?? "").split(";").some((part) => part.trim().startsWith(`${TOKEN_COOKIE}=`))) return true;
+  return new URL(url, "http://sluice.invalid").searchParams.has("token");
+}
+
+/**
+ * The CSRF token of a cookie session: derived from the server token, so it changes when the token does and
+ * needs no storage. Only a page of this origin can read it (GET /api/session answers without CORS headers),
+ * while the cookie itself is sent by the browser to this host from any page of the same site.
+ */
+export function csrfTokenFor(token: string): string {
+  return createHmac("sha256", token).update("sluice csrf token").digest("base64url");
+}
+
+/** Whether a cookie-authenticated request carries the session's CSRF token. */
+export function hasCsrfToken(header: string | undefined, token: string): boolean {
+  return header !== undefined && safeEqual(header, csrfTokenFor(token));
+}
+
+/** The answer to an unusable `SLUICE_TOKEN` (null when it is long enough): how to make a good one. */
+export function weakTokenMessage(token: string): string | null {
+  if (token.length >= MIN_TOKEN_LENGTH) return null;
+  return `SLUICE_TOKEN is ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} random ones, e.g. node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`;
+}
+
 export function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
@@ -46,6 +86,12 @@ function safeDecode(value: string): string {
 export function tokenCookie(token: string, headers: RequestHeaders = {}): string {
   const secure = headers["x-forwarded-proto"]?.split(",")[0]?.trim() === "https" ? "; Secure" : "";
   return `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${COOKIE_MAX_AGE_S}${secure}`;
+}
+
+/** The same cookie, expired: what logging out sets. */
+export function clearedTokenCookie(headers: RequestHeaders = {}): string {
+  const secure = headers["x-forwarded-proto"]?.split(",")[0]?.trim() === "https" ? "; Secure" : "";
+  return `${TOKEN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${secure}`;
 }
 
 /**

@@ -10,14 +10,19 @@ import { LogStore } from "../store/log-store";
 import { createRunStore } from "../store/metadata/open-run-store";
 import type { MetadataStore } from "../store/metadata/run-store";
 import { TriggerFiles } from "../store/trigger-files";
-import { recoverOrphanedRuns } from "../scheduler/recovery";
+import { recoverOrphanedRuns, RecoveryLoop, type RecoveredRun } from "../scheduler/recovery";
+import { leaseSettingsFrom, RunLease, thisProcessOwner } from "../runner/run-lease";
+import type { RunOwner } from "../store/metadata/run-store";
 import { Scheduler } from "../scheduler/scheduler";
 import { OutputStore } from "../store/output-store";
-import { openRemoteOutputStore } from "../store/remote-output-connectors";
+import { openRemoteOutputStore } from "./remote-output-connectors";
 import { QueueMonitor } from "../worker/workers-info";
 import { PipelineFiles } from "../store/pipeline-files";
-import { loadProfiles } from "../io/profiles";
+import { loadDotEnv, loadProfiles } from "../io/profiles";
+import { secretRedactor, type Redactor } from "../io/redact";
+import { redactingExecutor, redactingStore, SecretVariables } from "./redacting-sinks";
 import { rawEnv, readEnv, type Env } from "./env";
+import { messageOf } from "../core/errors";
 
 /** Everything a Sluice process needs, wired once (the composition root). */
 export interface Services {
@@ -31,10 +36,16 @@ export interface Services {
   /** Workers and queues for the workers page; null with the local executor (no Redis). */
   workers: QueueMonitor | null;
   runner: Runner;
+  /** Hides secrets (profiles, `.env`, secret environment variables and pipeline variables); every sink uses it. */
+  redactor: Redactor;
   /** Schedules from every pipeline's triggers.yaml; `start()` runs its loop (sluice start, sluice scheduler). */
   scheduler: Scheduler;
-  /** Fails runs a dead process left queued or running; call once at start-up, before starting new runs. */
+  /** This process's ownership of the runs it drives: a lease renewed by heartbeat, cancel requests polled. */
+  lease: RunLease;
+  /** Fails runs whose owner's lease expired (a dead process's); never a live process's. Returns how many. */
   recoverOrphanedRuns(): Promise<number>;
+  /** Recovers now and then every lease period until `close()` (server, standalone scheduler). */
+  startRecoveryLoop(report: (recovered: RecoveredRun[]) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +56,8 @@ export interface ServiceOptions {
   defaultTimeoutMs?: number;
   maxParallelBlocks?: number;
   env?: Env;
+  /** What this process is, as recorded on the runs it owns (shown when recovery fails them). Default `server`. */
+  ownerKind?: RunOwner["kind"];
 }
 
 const DEFAULT_BLOCK_TIMEOUT_MS = 60 * 60 * 1000;
@@ -60,39 +73,61 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
       ? checkQueueSetup({ redisUrl: env.REDIS_URL, databaseUrl: env.DATABASE_URL, singleMachine: env.SLUICE_WORKERS_LOCAL ?? false, who: "executor: queue" })
       : null;
   const files = new PipelineFiles(path.join(projectDir, "pipelines"));
+  // Registers every profile secret, env_var() value, `.env` value and secret-named environment variable.
   const profiles = await loadProfiles(projectDir, rawEnv());
+  const redactor = secretRedactor;
+  const redactText = (text: string): string => redactor.redact(text);
+  const secretVariables = new SecretVariables(redactor);
+  // Blocks read `.env` through ctx.env like sluice.yaml does; the process environment wins.
+  const dotenv = await loadDotEnv(projectDir);
+  const blockEnv = Object.keys(dotenv).length > 0 ? { ...dotenv, ...rawEnv() } : undefined;
   const remote = env.SLUICE_OUTPUT_URL ? openRemoteOutputStore(env.SLUICE_OUTPUT_URL, profiles, env.SLUICE_OUTPUT_CONNECTION) : undefined;
-  const runs = await createRunStore(env, path.join(dataDir, "sluice.db"));
+  const runs = redactingStore(await createRunStore(env, path.join(dataDir, "sluice.db")), redactor, secretVariables);
+  const leaseSettings = leaseSettingsFrom({ leaseMs: env.SLUICE_LEASE_MS, heartbeatMs: env.SLUICE_HEARTBEAT_MS });
+  const lease = await RunLease.acquire(runs, thisProcessOwner(options.ownerKind ?? "server"), leaseSettings);
   const outputs = new OutputStore(dataDir, { remote });
-  const logs = new LogStore(dataDir);
+  const logs = new LogStore(dataDir, { redact: redactText });
   const prefix = env.SLUICE_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
   const workers = queueSetup ? new QueueMonitor(queueSetup.redisUrl, prefix) : null;
-  const executor: RunScopedExecutor = queueSetup
-    ? new QueueExecutor({ redisUrl: queueSetup.redisUrl, prefix, projectDir, outputsDir: outputs.outputsDir })
+  const executor: RunScopedExecutor = redactingExecutor<RunScopedExecutor>(queueSetup
+    ? new QueueExecutor({ redisUrl: queueSetup.redisUrl, prefix, projectDir, outputsDir: outputs.outputsDir, workerLostAfterMs: leaseSettings.leaseMs })
     : new LocalExecutor({
         projectDir,
         cacheDir: path.join(dataDir, "cache"),
         poolSize,
+        blockMemoryBytes: env.SLUICE_BLOCK_MEMORY,
         defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
         profiles,
         dataDir,
-      });
+        env: blockEnv,
+      }), redactor);
   const runner = new Runner({
     projectDir,
-    pipelines: files,
-    store: runs,
+    // Learning a pipeline's secret variables as the runner reads it, before the run is recorded.
+    pipelines: {
+      read: async (name) => {
+        const loaded = await files.read(name);
+        secretVariables.learn(loaded.pipeline);
+        return loaded;
+      },
+    },
+    store: lease.ownedStore(runs),
     outputs,
     logs,
     executor,
     maxParallelBlocks: options.maxParallelBlocks ?? poolSize,
     defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
   });
+  runner.events.redactWith(redactText);
+  const reportProblem = (where: string) => (error: unknown) => console.error(`${where}: ${messageOf(error)}`);
+  lease.watch({ cancel: (runId) => runner.cancel(runId), onError: (error, where) => reportProblem(where)(error) });
+  let recoveryLoop: RecoveryLoop | null = null;
   const scheduler = new Scheduler({
     store: runs.triggers,
     source: new TriggerFiles(files.root),
     startRun: (request) => runner.start(request),
     cancelRun: (runId) => runner.cancel(runId),
-    onError: (error, where) => console.error(`scheduler: ${where}: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (error, where) => console.error(`scheduler: ${where}: ${messageOf(error)}`),
   });
   return {
     projectDir,
@@ -104,16 +139,30 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
     executor,
     workers,
     runner,
+    redactor,
     scheduler,
+    lease,
     async recoverOrphanedRuns() {
       return (await recoverOrphanedRuns(runs, new Date(), { isLive: (runId) => runner.isActive(runId) })).length;
     },
+    async startRecoveryLoop(report) {
+      recoveryLoop ??= new RecoveryLoop(
+        () => recoverOrphanedRuns(runs, new Date(), { isLive: (runId) => runner.isActive(runId) }),
+        leaseSettings.leaseMs,
+        report,
+        reportProblem("recovery"),
+      );
+      await recoveryLoop.start();
+    },
     async close() {
+      await recoveryLoop?.stop();
       await scheduler.stop();
       await executor.close();
       await workers?.close();
       await logs.close();
       await outputs.close();
+      // After the executor closed: whatever run is still unfinished is orphaned now, and recoverable at once.
+      await lease.release();
       await runs.close();
     },
   };

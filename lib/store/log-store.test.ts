@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "n
 import os from "node:os";
 import path from "node:path";
 import { UserError } from "../core/errors";
-import type { LogLine } from "../executors/types";
+import type { LogLine } from "../core/execution";
 import { LogStore } from "./log-store";
 
 function line(message: string, level: LogLine["level"] = "info"): LogLine {

@@ -1,5 +1,5 @@
 /**
- * Block logs on disk (DESIGN §6): one append-only JSON-lines file per block attempt,
+ * Block logs on disk: one append-only JSON-lines file per block attempt,
  * `<dataDir>/logs/<runId>/<block>.<attempt>.jsonl`, so that the runs pages can show the log of any attempt
  * after the process that ran it is gone.
  *
@@ -10,7 +10,7 @@
 import { appendFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../core/errors";
-import type { LogLine } from "../executors/types";
+import type { LogLine } from "../core/execution";
 import { isErrno } from "./safe-path";
 
 /** A log line with the attempt it belongs to. */
@@ -24,6 +24,11 @@ export interface LogStoreOptions {
   flushIntervalMs?: number;
   /** Pending lines (all files together) that trigger an immediate write. Default 1000. */
   maxPendingLines?: number;
+  /**
+   * Applied to every message before it is kept: the process's secret redactor, so that no log file holds a
+   * secret whoever appends the line. Default: messages are kept as given.
+   */
+  redact?: (text: string) => string;
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,200}$/;
@@ -82,11 +87,13 @@ export class LogStore {
   private failure: unknown = null;
   private readonly flushIntervalMs: number;
   private readonly maxPendingLines: number;
+  private readonly redact: (text: string) => string;
 
   constructor(dataDir: string, options: LogStoreOptions = {}) {
     this.logsDir = path.join(path.resolve(dataDir), "logs");
     this.flushIntervalMs = options.flushIntervalMs ?? 200;
     this.maxPendingLines = options.maxPendingLines ?? 1000;
+    this.redact = options.redact ?? ((text) => text);
   }
 
   private runDir(runId: string): string {
@@ -106,7 +113,7 @@ export class LogStore {
    */
   append(runId: string, block: string, attempt: number, line: LogLine): void {
     const file = this.filePath(runId, block, attempt);
-    const text = JSON.stringify({ at: line.at, level: line.level, message: line.message });
+    const text = JSON.stringify({ at: line.at, level: line.level, message: this.redact(line.message) });
     const lines = this.pending.get(file);
     if (lines) lines.push(text);
     else this.pending.set(file, [text]);

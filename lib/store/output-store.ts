@@ -1,5 +1,5 @@
 /**
- * The output store (DESIGN §5, §6): every block run's output persisted under the data directory, so that
+ * The output store: every block run's output persisted under the data directory, so that
  * the editor can page through it, a later run of one block can reuse cached upstreams, and another worker
  * can read it.
  *
@@ -14,32 +14,26 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { tableFromIPC, type Table } from "apache-arrow";
 import { z } from "zod";
-import { OperationalError, UnexpectedError, UserError } from "../core/errors";
-import { indexArrowIpc, readIndexedBatch, type IpcIndex } from "./arrow-ipc-index";
-import { arrowPageColumns, recordKeys, rowsToJson } from "./arrow-json";
-import { summarizeArrowTable } from "./arrow-summary";
+import { UnexpectedError, UserError } from "../core/errors";
+import { indexArrowIpc, readIndexedBatch, type IpcIndex } from "../arrow/arrow-ipc-index";
+import { arrowPageColumns, recordKeys, rowsToJson } from "../arrow/arrow-json";
+import { summarizeArrowTable } from "../arrow/arrow-summary";
 import { writeFileAtomic } from "./atomic-write";
 import { ByteLru } from "./byte-lru";
 import { readBatchRows } from "./page-reader";
 import { isErrno } from "./safe-path";
-import { duckdbTypeToArrowName, duckdbValueToJson, hasScalarOrder } from "./duckdb-json";
-import type { JsonValue } from "./json-value";
-import type { ColumnSummary, OutputFormat, OutputPage, OutputRecord, OutputRef, OutputSummary, OutputWriter } from "./output-types";
+import { duckdbTypeToArrowName, duckdbValueToJson } from "../arrow/duckdb-json";
+import type { JsonValue } from "../arrow/json-value";
+import type { OutputFormat, OutputPage, OutputRecord, OutputRef, OutputSummary, OutputWriter } from "../core/output-types";
 import type { RemoteOutputStore } from "./remote-output-store";
 
 /** Run ids and block names become path segments: nothing that could climb out of the data directory. */
 const NAME = /^[A-Za-z0-9_-]{1,200}$/;
-
-/**
- * Parquet columns that DuckDB's estimate puts at no more than this many distinct values are counted
- * exactly (its HyperLogLog says 11 for 10 values, and is 3–9 % off at a million).
- */
-const EXACT_DISTINCT_BELOW = 100_000;
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 /** `ColumnHistogram` of output-types.ts. */
@@ -110,43 +104,12 @@ function checkName(kind: "run id" | "block name", value: string): void {
   }
 }
 
-function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function toScalar(value: JsonValue): ColumnSummary["min"] {
-  return value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? value : JSON.stringify(value);
-}
-
 function toCount(value: unknown): number {
   return typeof value === "bigint" || typeof value === "number" ? Number(value) : 0;
 }
 
 function stampOf(stats: { size: number; mtimeMs: number }): string {
   return `${stats.size}:${stats.mtimeMs}`;
-}
-
-/** Writes `data` to a temporary file beside `file` and renames it into place. */
-async function writeDataAtomic(file: string, data: Uint8Array, fsync: boolean): Promise<void> {
-  if (fsync) return writeFileAtomic(file, data);
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const handle = await open(temp, "wx");
-    try {
-      let written = 0;
-      while (written < data.byteLength) {
-        const { bytesWritten } = await handle.write(data, written, data.byteLength - written);
-        written += bytesWritten;
-      }
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new OperationalError("write_failed", `could not write ${path.basename(file)}: ${reason}`, {}, { cause: error });
-  }
 }
 
 /** Reads a whole file into one buffer of its exact size (no growing and concatenating of chunks). */
@@ -247,7 +210,7 @@ export class OutputStore implements OutputWriter {
   private async writeSidecar(runId: string, block: string, sidecar: Sidecar): Promise<void> {
     // Atomic like the data file, and fsynced only when the data is: outputs can be recomputed, and an fsync per
     // block run was most of the orchestration overhead of small blocks.
-    await writeDataAtomic(this.sidecarPath(runId, block), Buffer.from(JSON.stringify(sidecar)), this.fsyncData);
+    await writeFileAtomic(this.sidecarPath(runId, block), Buffer.from(JSON.stringify(sidecar)), { fsync: this.fsyncData });
   }
 
   /** Removes the other format's file when a block changed language between runs of the same run id. */
@@ -282,7 +245,7 @@ export class OutputStore implements OutputWriter {
     this.cache.deletePrefix(file);
     // A rewrite (a retry in the same run) must never pair new data with the old sidecar's byte index.
     await rm(this.sidecarPath(runId, block), { force: true });
-    await writeDataAtomic(file, ipc, this.fsyncData);
+    await writeFileAtomic(file, ipc, { fsync: this.fsyncData });
     await this.removeOtherFormat(runId, block, "arrow");
     await this.writeSidecar(runId, block, {
       version: 1,
@@ -514,57 +477,26 @@ export class OutputStore implements OutputWriter {
   }
 
   /**
-   * Summary of a Parquet file (a SQL block's output before `commitParquet`) in one scan: exact nulls
-   * (`count(*) - count(col)`), min/max for orderable scalar columns, and DuckDB's `approx_count_distinct`.
-   * That estimate is coarse (a few % off, measured), so columns it puts at no more than
-   * `EXACT_DISTINCT_BELOW` values — where people read the number — are counted exactly in a second pass,
-   * which is cheap at that cardinality.
+   * Deletes the outputs of a run (retention, `sluice clean`), all but those of `keepBlocks` (each block's
+   * latest successful output stays, for later runs that read it as a cached upstream). When blocks are
+   * kept, the run's mirror copy is left whole: the mirror deletes by run.
    */
-  async summarizeParquet(file: string): Promise<Omit<OutputSummary, "bytes">> {
-    return this.withDuckdb(async (connection) => {
-      const probe = await connection.runAndReadAll("SELECT * FROM read_parquet($1) LIMIT 0", [file]);
-      const names = probe.columnNames();
-      const types: DuckDBType[] = probe.columnTypes();
-      const selects = ["count(*) AS total"];
-      names.forEach((name, i) => {
-        const column = quoteIdentifier(name);
-        selects.push(`count(${column}) AS n${i}`, `approx_count_distinct(${column}) AS d${i}`);
-        if (hasScalarOrder(types[i])) selects.push(`min(${column}) AS lo${i}`, `max(${column}) AS hi${i}`);
-      });
-      const reader = await connection.runAndReadAll(`SELECT ${selects.join(", ")} FROM read_parquet($1)`, [file]);
-      const row = reader.getRowObjects()[0] ?? {};
-      const rows = toCount(row.total);
-      const columns = names.map((name, i): ColumnSummary => {
-        const nonNull = toCount(row[`n${i}`]);
-        const ordered = hasScalarOrder(types[i]);
-        return {
-          name,
-          type: duckdbTypeToArrowName(types[i]),
-          nulls: rows - nonNull,
-          min: ordered ? toScalar(duckdbValueToJson(row[`lo${i}`] ?? null)) : null,
-          max: ordered ? toScalar(duckdbValueToJson(row[`hi${i}`] ?? null)) : null,
-          distinct: Math.min(toCount(row[`d${i}`]), nonNull),
-        };
-      });
-      const exact = columns.flatMap((column, i) => (column.distinct > 0 && column.distinct <= EXACT_DISTINCT_BELOW ? [i] : []));
-      if (exact.length > 0) {
-        const counts = await connection.runAndReadAll(
-          `SELECT ${exact.map((i) => `count(DISTINCT ${quoteIdentifier(names[i])}) AS e${i}`).join(", ")} FROM read_parquet($1)`,
-          [file],
-        );
-        const counted = counts.getRowObjects()[0] ?? {};
-        for (const i of exact) columns[i].distinct = toCount(counted[`e${i}`]);
-      }
-      return { rows, columns };
-    });
-  }
-
-  /** Deletes every output of a run (retention, `sluice clean`). */
-  async deleteRun(runId: string): Promise<void> {
+  async deleteRun(runId: string, keepBlocks: ReadonlySet<string> = new Set()): Promise<void> {
     const dir = this.runDir(runId);
     this.cache.deletePrefix(dir + path.sep);
-    await rm(dir, { recursive: true, force: true });
-    await this.remote?.deleteRun(runId);
+    if (keepBlocks.size === 0) {
+      await rm(dir, { recursive: true, force: true });
+      await this.remote?.deleteRun(runId);
+      return;
+    }
+    const entries = await readdir(dir).catch((error: unknown) => {
+      if (isErrno(error, "ENOENT")) return [];
+      throw error;
+    });
+    // Block names have no dot, so a file's block is its name up to the first dot (`trips.arrow`, `trips.summary.json`).
+    for (const entry of entries) {
+      if (!keepBlocks.has(entry.split(".")[0])) await rm(path.join(dir, entry), { recursive: true, force: true });
+    }
   }
 
   /** Run ids that have an output folder, sorted. */

@@ -25,8 +25,8 @@ import {
   tableToIPC,
   vectorFromArray,
 } from "apache-arrow";
-import { indexArrowIpc } from "./arrow-ipc-index";
-import { rowsToJson } from "./arrow-json";
+import { indexArrowIpc } from "../arrow/arrow-ipc-index";
+import { rowsToJson } from "../arrow/arrow-json";
 import { readBatchRows } from "./page-reader";
 
 let dir: string;

@@ -25,7 +25,7 @@ import {
   makeData,
   type Field,
 } from "apache-arrow";
-import type { IpcIndex } from "./arrow-ipc-index";
+import type { IpcIndex } from "../arrow/arrow-ipc-index";
 
 /** A buffer region of the batch body, as the batch's metadata lists it. */
 interface Region {

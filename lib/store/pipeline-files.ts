@@ -1,5 +1,5 @@
 /**
- * The pipelines folder on disk (DESIGN §2): one folder per pipeline with `pipeline.yaml`, one code file
+ * The pipelines folder on disk: one folder per pipeline with `pipeline.yaml`, one code file
  * per block (`<block>.ts` / `<block>.sql`) and an optional `triggers.yaml`. The editor, the API and the
  * CLI read and write pipelines only through this class, so that:
  * - every write is atomic (temp file + fsync + rename) and carries the version it was based on, so a
@@ -16,7 +16,7 @@ import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, unlink } from "n
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { newPipeline } from "../core/builders";
-import { isSluiceError, OperationalError, StaleVersionError, UnexpectedError, UserError, type ErrorLocation } from "../core/errors";
+import { isSluiceError, messageOf, OperationalError, StaleVersionError, UnexpectedError, UserError, type ErrorLocation } from "../core/errors";
 import { blockFileName, NAME_PATTERN, type BlockSpec, type Pipeline } from "../core/model";
 import { parsePipelineYaml, serializePipeline, validatePipeline } from "../core/pipeline-schema";
 import { loadYaml } from "../core/yaml-file";
@@ -134,7 +134,7 @@ export class PipelineFiles {
         const { pipeline, version } = await this.read(name);
         summaries.push({ name, description: pipeline.description, blockCount: pipeline.blocks.length, version });
       } catch (error) {
-        const known = isSluiceError(error) ? error : new UnexpectedError("unexpected", error instanceof Error ? error.message : String(error));
+        const known = isSluiceError(error) ? error : new UnexpectedError("unexpected", messageOf(error));
         summaries.push({ name, description: "", error: known.message, errorCode: known.code, errorLocation: known.location });
       }
     }
@@ -537,6 +537,6 @@ async function copyTree(from: string, to: string, keep: (relative: string) => bo
 }
 
 function ioError(operation: string, shown: string, error: unknown): OperationalError {
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = messageOf(error);
   return new OperationalError("io_error", `could not ${operation} ${shown}: ${reason}`, {}, { cause: error });
 }

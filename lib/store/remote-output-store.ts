@@ -1,6 +1,6 @@
 /**
  * Block outputs mirrored under an object-store prefix (S3 or GCS), for workers on machines that share no
- * disk (DESIGN §7, issue 6). The local output store stays the working copy — the runtime reads and writes
+ * disk. The local output store stays the working copy — the runtime reads and writes
  * files — and this mirror makes every output reachable from any machine:
  *
  * - after an output is written locally, its data file and then its summary sidecar are uploaded (the
@@ -10,7 +10,7 @@
  *   a cache.
  *
  * Layout: `<url>/<runId>/<block>.arrow|parquet` and `<url>/<runId>/<block>.summary.json`, the local layout.
- * The clients are the connectors' (`lib/io/cloud`), built by `remote-output-connectors.ts`.
+ * The clients are the connectors' (`lib/io/cloud`), built by `lib/server/remote-output-connectors.ts`.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, unlink } from "node:fs/promises";
@@ -19,7 +19,7 @@ import { z } from "zod";
 import { UserError } from "../core/errors";
 import type { ObjectListing } from "../io/cloud/object-store";
 import { joinKey, parseObjectUri } from "../io/cloud/object-uri";
-import type { OutputFormat } from "./output-types";
+import type { OutputFormat } from "../core/output-types";
 
 /** The connector operations the mirror needs (`ObjectStoreConnector` has them all). */
 export interface ObjectFiles {

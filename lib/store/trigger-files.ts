@@ -1,12 +1,12 @@
 /**
- * `pipelines/<p>/triggers.yaml` on disk (DESIGN §2, §7): the scheduler reads every pipeline's triggers
+ * `pipelines/<p>/triggers.yaml` on disk: the scheduler reads every pipeline's triggers
  * through here, and the triggers page writes them. Reads are cached by file modification time and size,
  * so the scheduler can ask every second without re-parsing unchanged files; a file that fails to parse
  * is reported with its located error instead of hiding the other pipelines' triggers.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { isSluiceError, UnexpectedError, type AnySluiceError } from "../core/errors";
+import { isSluiceError, messageOf, UnexpectedError, type AnySluiceError } from "../core/errors";
 import { NAME_PATTERN } from "../core/model";
 import { parseTriggersYaml, serializeTriggers, type Trigger } from "../core/triggers-schema";
 import { writeFileAtomic } from "./atomic-write";
@@ -109,7 +109,7 @@ export class TriggerFiles implements TriggerSource {
       const text = await readFile(file, "utf8");
       return { pipeline, triggers: parseTriggersYaml(text, `${pipeline}/${TRIGGERS_FILE}`).triggers };
     } catch (error) {
-      const known = isSluiceError(error) ? error : new UnexpectedError("unexpected", error instanceof Error ? error.message : String(error));
+      const known = isSluiceError(error) ? error : new UnexpectedError("unexpected", messageOf(error));
       return { pipeline, triggers: [], error: known };
     }
   }

@@ -1,6 +1,7 @@
 /**
- * A Sluice worker (DESIGN §7, issue 6): pulls block jobs from BullMQ queues and runs each with a
- * `LocalExecutor`, the very runtime `sluice run` uses (worker threads for TypeScript, DuckDB for SQL).
+ * A Sluice worker: pulls block jobs from BullMQ queues and runs each with a
+ * `LocalExecutor`, the very runtime `sluice run` uses (block processes under a memory limit for
+ * TypeScript, DuckDB for SQL): a block over its limit fails alone, the worker lives on.
  *
  * - Inputs are the upstreams' persisted files in the shared output store (in-memory IPC never crosses
  *   processes); a SQL block reads SQL upstreams from their Parquet files. The per-run DuckDB database of
@@ -11,12 +12,13 @@
  *   about lockDuration + stalledInterval (8 s with the defaults).
  * - `close()` finishes running blocks; after `graceMs` it aborts them and hands their jobs back to the
  *   queue (`moveToWait`) for another worker.
+ * - With a metadata store (`metadata`) the worker is a run owner of kind `worker`: it holds a lease renewed by
+ *   heartbeat, stamps the block runs it executes with its id (the same id as its Redis heartbeat, so the
+ *   executor can name it), and recovers runs whose owner's lease expired, at start-up and every lease period.
+ *   A block run whose worker died is not left to this worker's lease: the driving process's executor fails
+ *   the attempt (`worker_lost`) once no worker took the job up again within a lease.
  * - At most one delivery of a job runs its block to the end, even when Redis goes away for longer than
- *   the job lock: the locks of running jobs then expire, and BullMQ hands those jobs to a worker again
- *   although their first worker is still running them. So a worker records a claim when it starts a
- *   job and the job's result before completing it; a later delivery returns the recorded result, or — while
- *   the claiming worker is alive and still running the job — waits for it, and runs the block only when
- *   that worker is gone (heartbeat expired; after a Redis outage, given one heartbeat period to come back).
+ *   the job lock: every delivery is settled by the job ledger (`job-ledger.ts`) before the block runs.
  */
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
@@ -24,13 +26,13 @@ import os from "node:os";
 import path from "node:path";
 import { UnrecoverableError, WaitingError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
-import { OperationalError, UserError } from "../core/errors";
+import { messageOf, OperationalError, UserError } from "../core/errors";
 import { LocalExecutor } from "../executors/local-executor";
 import {
+  CANCELLED_BY_RUN,
   DEFAULT_QUEUE,
   DEFAULT_QUEUE_PREFIX,
   QUEUE_NAME_PATTERN,
-  blockJobResultSchema,
   blockJobSchema,
   parseControlMessage,
   queueKeys,
@@ -42,23 +44,25 @@ import {
 } from "../executors/queue-protocol";
 import { bullConnection, closeRedis, openRedis } from "../executors/queue-redis";
 import type { BlockRunRequest, LogLine, Progress } from "../executors/types";
+import { DEFAULT_LEASE_SETTINGS, RunLease, thisProcessOwner, type LeaseSettings, type LeaseStore } from "../runner/run-lease";
+import { RecoveryLoop, recoverOrphanedRuns, type RecoveredRun, type RecoveryStore } from "../scheduler/recovery";
 import { OutputStore } from "../store/output-store";
 import type { RemoteOutputStore } from "../store/remote-output-store";
-import { readHeartbeat, removeHeartbeat, writeHeartbeat, type WorkerHeartbeat } from "./workers-info";
+import { JobLedger } from "./job-ledger";
+import { removeHeartbeat, writeHeartbeat, type WorkerHeartbeat } from "./workers-info";
 
-/** A job's result is kept this long after it finished, for a late re-delivery to return (BullMQ keeps completed jobs 1 h). */
-const RESULT_TTL_S = 3600;
-/** A claim must outlive any Redis outage a run survives; it only names the worker that started the job. */
-const CLAIM_TTL_S = 24 * 3600;
-/** KEYS[1] claim key; ARGV: the claimant to replace ("" for none), this worker's id, TTL in seconds. 1 when the claim is now ours. */
-const CLAIM_SCRIPT = `
-local current = redis.call("GET", KEYS[1])
-if current == ARGV[2] then return 1 end
-if (current == false and ARGV[1] == "") or current == ARGV[1] then
-  redis.call("SET", KEYS[1], ARGV[2], "EX", tonumber(ARGV[3]))
-  return 1
-end
-return 0`;
+/** The store calls of a worker that takes part in run ownership. */
+export type WorkerMetadataStore = LeaseStore & RecoveryStore;
+
+/** Run ownership of a worker: see the file comment. */
+export interface WorkerMetadata {
+  /** The run metadata store (PostgreSQL, or the shared SQLite of a single-machine setup). Closed by the caller. */
+  store: WorkerMetadataStore;
+  /** Default: 30 s leases renewed every 5 s (`SLUICE_LEASE_MS`, `SLUICE_HEARTBEAT_MS`). */
+  lease?: LeaseSettings;
+  /** Runs this worker's recovery ended (their owner's lease expired). */
+  onRecovered?: (recovered: RecoveredRun[]) => void;
+}
 
 export interface BlockWorkerOptions {
   redisUrl: string;
@@ -90,6 +94,10 @@ export interface BlockWorkerOptions {
   idleRunMs?: number;
   /** Environment visible to block code; default this process's. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Memory limit of a TypeScript block without `memory:` (bytes; `SLUICE_BLOCK_MEMORY`, default 2 GiB). */
+  blockMemoryBytes?: number;
+  /** Run ownership (lease, block-run owner, recovery); without it the worker only uses Redis. */
+  metadata?: WorkerMetadata;
   /** Diagnostics (connection errors, invalid jobs). Default: nothing. */
   log?: (message: string) => void;
 }
@@ -119,13 +127,14 @@ export class BlockWorker {
   private readonly current = new Map<string, CurrentJob>();
   /** Deliveries running in this process, by job id: a re-delivery of one of them shares its result. */
   private readonly executions = new Map<string, Promise<BlockJobResult>>();
-  /** When the command connection last came back after losing Redis (0: never lost). */
-  private reconnectedAt = 0;
   private readonly runsUsedAt = new Map<string, number>();
   private readonly startedAt = new Date().toISOString();
   private readonly commands: Redis;
   private readonly subscriber: Redis;
+  private readonly ledger: JobLedger;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private lease: RunLease | null = null;
+  private recovery: RecoveryLoop | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private state: WorkerHeartbeat["state"] = "running";
   private handingBack = false;
@@ -151,14 +160,11 @@ export class BlockWorker {
       cacheDir: this.cacheDir,
       poolSize: this.concurrency * this.queues.length,
       env: options.env,
+      blockMemoryBytes: options.blockMemoryBytes,
     });
     this.commands = openRedis(options.redisUrl);
     this.subscriber = openRedis(options.redisUrl);
-    let connectedBefore = false;
-    this.commands.on("ready", () => {
-      if (connectedBefore) this.reconnectedAt = Date.now();
-      connectedBefore = true;
-    });
+    this.ledger = new JobLedger({ commands: this.commands, prefix: this.prefix, workerId: this.id, heartbeatIntervalMs: options.heartbeatIntervalMs ?? 2000 });
   }
 
   /** Connects, subscribes to control messages, starts pulling jobs and heartbeating. */
@@ -184,6 +190,7 @@ export class BlockWorker {
     this.heartbeatTimer = setInterval(() => void this.heartbeat().catch((error: unknown) => log(`heartbeat: ${String(error)}`)), heartbeatMs);
     this.sweepTimer = setInterval(() => void this.sweepIdleRuns(), 60_000);
     this.sweepTimer.unref();
+    await this.joinRunOwnership(log);
     for (const queue of this.queues) {
       const worker = new Worker(queue, (job, token, signal) => this.process(queue, job, token, signal), {
         connection: bullConnection(this.options.redisUrl),
@@ -205,6 +212,60 @@ export class BlockWorker {
     await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
   }
 
+  /** Registers this worker as a run owner and starts recovering dead owners' runs (with a metadata store). */
+  private async joinRunOwnership(log: (message: string) => void): Promise<void> {
+    const metadata = this.options.metadata;
+    if (!metadata) return;
+    // The owner id is the worker id: block runs, heartbeats and the executor's messages all name one worker.
+    this.lease = await RunLease.acquire(metadata.store, { ...thisProcessOwner("worker"), id: this.id }, metadata.lease ?? DEFAULT_LEASE_SETTINGS);
+    // A worker drives no runs of its own, so it has nothing to cancel: cancels reach its jobs from their executor.
+    this.lease.watch({ cancel: () => undefined, onError: (error, where) => log(`${where}: ${messageOf(error)}`) });
+    this.recovery = new RecoveryLoop(
+      () => recoverOrphanedRuns(metadata.store, new Date()),
+      this.lease.settings.leaseMs,
+      (recovered) => metadata.onRecovered?.(recovered),
+      (error) => log(`recovery: ${messageOf(error)}`),
+    );
+    await this.recovery.start();
+  }
+
+  /**
+   * Records this worker as the executor of the job's block run, so the record names who runs it now (after
+   * a lost worker: the one that took the job up again), or no one (`null`: handed back to the queue). Only
+   * while the block run is `running` at this attempt: one the runner already moved on (cancelled, retried)
+   * keeps its state. Store errors are logged, not fatal: the block still runs.
+   */
+  private async stampBlockRun(data: BlockJob, ownerId: string | null = this.id): Promise<boolean> {
+    const store = this.options.metadata?.store;
+    if (!store || !this.lease) return false;
+    try {
+      const blockRun = (await store.getRun(data.runId))?.blockRuns.find((b) => b.block === data.block.name);
+      if (blockRun?.state !== "running" || blockRun.attempt !== data.attempt) return false;
+      await store.updateBlockRun(data.runId, data.block.name, { state: "running", ownerId });
+      return true;
+    } catch (error) {
+      this.options.log?.(`run ${data.runId} block ${data.block.name}: could not record this worker as its owner: ${messageOf(error)}`);
+      return false;
+    }
+  }
+
+  /**
+   * The job was cancelled while this worker stamped its block run: the runner's `cancelled` may have landed
+   * between our read and our write (the executor marks the job before the runner records the cancel), so
+   * put it back rather than leave the block run `running` in a finished run.
+   */
+  private async restoreCancelled(data: BlockJob): Promise<void> {
+    const store = this.options.metadata?.store;
+    if (!store) return;
+    try {
+      const blockRun = (await store.getRun(data.runId))?.blockRuns.find((b) => b.block === data.block.name);
+      if (blockRun?.state !== "running" || blockRun.attempt !== data.attempt) return;
+      await store.updateBlockRun(data.runId, data.block.name, { state: "cancelled", endedAt: new Date().toISOString() });
+    } catch (error) {
+      this.options.log?.(`run ${data.runId} block ${data.block.name}: could not record its cancel: ${messageOf(error)}`);
+    }
+  }
+
   /** Jobs running now. */
   get runningJobs(): number {
     return this.current.size;
@@ -221,12 +282,8 @@ export class BlockWorker {
     const delivery = Math.max(1, job.attemptsStarted);
     const here = this.executions.get(jobId);
     if (here) return here; // its lock expired while Redis was away, and BullMQ handed it back to us
-    for (;;) {
-      const verdict = await this.earlierDelivery(jobId, data, delivery);
-      if ("result" in verdict) return verdict.result;
-      if (await this.claim(jobId, verdict.replacing)) break;
-      // Another delivery claimed the job in between: wait for that one instead.
-    }
+    const verdict = await this.ledger.settle(jobId, delivery, (message) => this.tell(data, jobId, message));
+    if ("result" in verdict) return verdict.result;
     const running = this.executions.get(jobId); // a delivery to this process claimed it meanwhile
     if (running) return running;
     const execution = this.execute(queue, job, token, signal, data, jobId, delivery);
@@ -238,59 +295,6 @@ export class BlockWorker {
     }
   }
 
-  /**
-   * Makes this worker the job's claimant: when nobody claimed it (`replacing` null), or when the claimant
-   * is still `replacing` (a worker found gone). Atomic, so of two deliveries racing for a job one runs it.
-   */
-  private async claim(jobId: string, replacing: string | null): Promise<boolean> {
-    const key = this.keys.claim(jobId);
-    const taken = await this.commands.eval(CLAIM_SCRIPT, 1, key, replacing ?? "", this.id, String(CLAIM_TTL_S));
-    return taken === 1;
-  }
-
-  /**
-   * The result of an earlier delivery of this job, if one finished or is still running on a live worker
-   * (waits for it then); otherwise `replacing`: the claimant this delivery may take over (null: none).
-   * See the file comment.
-   */
-  private async earlierDelivery(jobId: string, data: BlockJob, delivery: number): Promise<{ result: BlockJobResult } | { replacing: string | null }> {
-    const ttlMs = (this.options.heartbeatIntervalMs ?? 2000) * 3;
-    const parse = (text: string | null): BlockJobResult | null => {
-      const parsed = blockJobResultSchema.safeParse(safeJson(text));
-      return parsed.success ? parsed.data : null;
-    };
-    let waitingFor: string | null = null;
-    let notListedSince: number | null = null;
-    for (;;) {
-      // One round trip for the usual case: no result, no claim (a first delivery).
-      const [text, owner] = await this.commands.mget(this.keys.result(jobId), this.keys.claim(jobId));
-      const result = parse(text);
-      if (result) {
-        this.tell(data, jobId, `job ${jobId}: delivery ${delivery} on worker ${this.id}: worker ${result.workerId} already finished it; its result stands, the block does not run again`);
-        return { result };
-      }
-      if (owner === null || owner === this.id) return { replacing: owner };
-      const heartbeat = await readHeartbeat(this.commands, this.prefix, owner);
-      const now = Date.now();
-      if (heartbeat) {
-        // Alive. A claimant lists the job in its next heartbeat and records the result before it drops it:
-        // not listed for a whole heartbeat lifetime means it lost the job (its execution ended unrecorded).
-        if (heartbeat.currentJobs.some((j) => j.jobId === jobId)) notListedSince = null;
-        else notListedSince ??= now;
-        if (notListedSince !== null && now - notListedSince >= ttlMs) return { replacing: owner };
-      } else if (now >= this.reconnectedAt + ttlMs) {
-        // Gone: its heartbeat expired — unless Redis itself was away lately: heartbeats may have expired
-        // during the outage, and a live worker writes its next one within a heartbeat period.
-        return { replacing: owner };
-      }
-      if (waitingFor !== owner) {
-        waitingFor = owner;
-        this.tell(data, jobId, `job ${jobId}: delivery ${delivery} on worker ${this.id} waits for worker ${owner}, which started it and is still running it`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-
   /** A log line for the block's log on the executor's side. */
   private tell(data: BlockJob, jobId: string, message: string): void {
     const reply: ReplyMessage = { type: "log", jobId, line: { at: new Date().toISOString(), level: "warn", message } };
@@ -299,7 +303,10 @@ export class BlockWorker {
 
   private async execute(queue: string, job: Job, token: string | undefined, signal: AbortSignal | undefined, data: BlockJob, jobId: string, delivery: number): Promise<BlockJobResult> {
     const startedAt = Date.now();
-    if ((await this.commands.exists(this.keys.cancelled(jobId))) === 1) {
+    const stamped = await this.stampBlockRun(data);
+    const cancelled = await this.commands.get(this.keys.cancelled(jobId));
+    if (cancelled !== null) {
+      if (stamped && cancelled === CANCELLED_BY_RUN) await this.restoreCancelled(data);
       return this.failure(startedAt, delivery, new UserError("cancelled", `block ${data.block.name} was cancelled`, { block: data.block.name }));
     }
     this.current.set(jobId, { job, queue, runId: data.runId, block: data.block.name, delivery, startedAt: new Date(startedAt).toISOString() });
@@ -316,16 +323,17 @@ export class BlockWorker {
       await this.fetchInputs(data);
       const result = await this.executor.execute(this.request(data, jobId, controller.signal, reply));
       await lastPublish;
-      return await this.record(jobId, { ok: true, output: result.output, sensorResult: result.sensorResult, workerId: this.id, startedAt, endedAt: Date.now(), delivery });
+      return await this.ledger.record(jobId, { ok: true, output: result.output, sensorResult: result.sensorResult, workerId: this.id, startedAt, endedAt: Date.now(), delivery });
     } catch (error) {
       if (this.handingBack && controller.signal.aborted && token !== undefined) {
         // Shutting down past the grace period: give the job back for another worker, which need not wait for us.
-        await this.commands.del(this.keys.claim(jobId));
+        await this.stampBlockRun(data, null);
+        await this.ledger.release(jobId);
         await job.moveToWait(token);
         throw new WaitingError();
       }
       await lastPublish;
-      return await this.record(jobId, this.failure(startedAt, delivery, error));
+      return await this.ledger.record(jobId, this.failure(startedAt, delivery, error));
     } finally {
       signal?.removeEventListener("abort", onAbort);
       this.current.delete(jobId);
@@ -365,12 +373,6 @@ export class BlockWorker {
       onLog: (line: LogLine) => reply({ type: "log", jobId, line }),
       onProgress: (progress: Progress) => reply({ type: "progress", jobId, progress }),
     };
-  }
-
-  /** Stores a job's result before BullMQ completes the job (see `earlierDelivery`). */
-  private async record(jobId: string, result: BlockJobResult): Promise<BlockJobResult> {
-    await this.commands.set(this.keys.result(jobId), JSON.stringify(result), "EX", RESULT_TTL_S);
-    return result;
   }
 
   private failure(startedAt: number, delivery: number, error: unknown): BlockJobResult {
@@ -455,20 +457,14 @@ export class BlockWorker {
     clearTimeout(timer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    // Its jobs finished or went back to the queue: nothing runs under this owner any more.
+    await this.recovery?.stop();
+    await this.lease?.release();
     await removeHeartbeat(this.commands, this.prefix, this.id).catch(() => undefined);
     await this.executor.close();
     await this.outputs.close();
     await closeRedis(this.subscriber);
     await closeRedis(this.commands);
     await rm(this.cacheDir, { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-function safeJson(text: string | null): unknown {
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
-/** Repository root: bin/run-ts.cjs and lib/worker/worker-entry.ts are found from here. */
+/** Repository root: bin/run-ts.cjs and lib/cli/worker-process-main.ts are found from here. */
 const ROOT = path.resolve(__dirname, "../..");
 
 export interface SpawnedWorker {
@@ -30,7 +30,7 @@ export interface SpawnWorkerOptions {
 
 /** Spawns a worker process; rejects (and kills it) when it exits or stays silent before it is ready. */
 export function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedWorker> {
-  const child = spawn(process.execPath, [path.join(ROOT, "bin/run-ts.cjs"), path.join(ROOT, "lib/worker/worker-entry.ts"), ...options.args], {
+  const child = spawn(process.execPath, [path.join(ROOT, "bin/run-ts.cjs"), path.join(ROOT, "lib/cli/worker-process-main.ts"), ...options.args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],

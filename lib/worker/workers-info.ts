@@ -6,7 +6,7 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
-import { OperationalError } from "../core/errors";
+import { messageOf, OperationalError } from "../core/errors";
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_PREFIX, queueKeys } from "../executors/queue-protocol";
 import { closeRedis, redisOptionsFromUrl } from "../executors/queue-redis";
 
@@ -148,7 +148,7 @@ export class QueueMonitor {
     } catch (error) {
       await this.close();
       const { host, port } = redisOptionsFromUrl(this.redisUrl);
-      throw new OperationalError("redis_unreachable", `Redis at ${host}:${port} did not answer: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+      throw new OperationalError("redis_unreachable", `Redis at ${host}:${port} did not answer: ${messageOf(error)}`, {}, { cause: error });
     }
   }
 

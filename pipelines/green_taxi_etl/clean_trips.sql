@@ -1,5 +1,5 @@
 -- Zoomcamp module 2 cleaning: drop trips without passengers or distance, snake_case the columns,
--- and add the pickup date the lake is partitioned by.
+-- and add the pickup date the lake is partitioned by (with source_month, the file a row came from).
 SELECT
   VendorID              AS vendor_id,
   lpep_pickup_datetime,
@@ -21,6 +21,7 @@ SELECT
   total_amount,
   payment_type,
   trip_type,
-  congestion_surcharge
+  congestion_surcharge,
+  source_month
 FROM load_green_taxi
 WHERE passenger_count > 0 AND trip_distance > 0

@@ -7,6 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";
+import { tripSlice } from "./trip_slice";
 
 /** Explicit column types (as in the Zoomcamp's pandas dtype map): no guessing, and a bad value fails loudly. */
 const COLUMNS: Record<string, string> = {
@@ -34,22 +35,25 @@ const COLUMNS: Record<string, string> = {
 
 const sqlString = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
-/** Loads the monthly green taxi CSV.gz files: downloaded (streamed to disk with progress) or read from a local copy. */
+/**
+ * Loads the monthly green taxi CSV.gz files of the run's slice (trip_slice.ts: the data interval's days, or
+ * `year`/`months` for a run without one): downloaded (streamed to disk with progress) or read from a local
+ * copy. Each row keeps the month of the file it came from (`source_month`), which the exporters replace by.
+ */
 export default async function load(ctx: BlockContext): Promise<Table> {
   const base = String(ctx.variables.base_url).replace(/\/+$/, "");
-  const year = Number(ctx.variables.year);
-  const months = (ctx.variables.months as number[]).map(Number);
+  const slice = tripSlice(ctx);
   const files: string[] = [];
-  for (const month of months) {
-    const name = `green_tripdata_${year}-${String(month).padStart(2, "0")}.csv.gz`;
-    files.push(await localFile(`${base}/${name}`, ctx));
-  }
+  for (const month of slice.months) files.push(await localFile(`${base}/green_tripdata_${month}.csv.gz`, ctx));
   const columns = Object.entries(COLUMNS)
     .map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`)
     .join(", ");
   const table = await ctx.sql(
-    `SELECT * FROM read_csv([${files.map(sqlString).join(", ")}], header = true, columns = {${columns}}, ` +
-      `timestampformat = '%Y-%m-%d %H:%M:%S', filename = true)`,
+    `SELECT *, regexp_extract(filename, '(\\d{4}-\\d{2})\\.csv', 1) AS source_month ` +
+      `FROM read_csv([${files.map(sqlString).join(", ")}], header = true, columns = {${columns}}, ` +
+      `timestampformat = '%Y-%m-%d %H:%M:%S', filename = true)` +
+      (slice.days ? " WHERE lpep_pickup_datetime >= CAST($1 AS TIMESTAMP) AND lpep_pickup_datetime < CAST($2 AS TIMESTAMP)" : ""),
+    slice.days ? [slice.days.from, slice.days.to] : [],
   );
   const perFile = new Map<string, number>();
   const names = table.getChild("filename");
@@ -58,8 +62,9 @@ export default async function load(ctx: BlockContext): Promise<Table> {
     perFile.set(file, (perFile.get(file) ?? 0) + 1);
   }
   for (const [file, rows] of perFile) ctx.log.info(`${file}: ${rows.toLocaleString("en-US")} rows`);
-  ctx.log.info(`loaded ${table.numRows.toLocaleString("en-US")} rows from ${files.length} files`);
-  return table.select(Object.keys(COLUMNS));
+  const kept = slice.days ? ` picked up in [${slice.days.from}, ${slice.days.to})` : "";
+  ctx.log.info(`loaded ${table.numRows.toLocaleString("en-US")} rows${kept} from ${files.length} files`);
+  return table.select([...Object.keys(COLUMNS), "source_month"]);
 }
 
 /** A path DuckDB can read: local paths and file:// URLs as they are, http(s) streamed to a temp file. */
@@ -91,5 +96,5 @@ async function localFile(url: string, ctx: BlockContext): Promise<string> {
 
 export async function test(output: Table) {
   if (output.numRows === 0) throw new Error("no trips loaded");
-  if (output.schema.fields.length !== Object.keys(COLUMNS).length) throw new Error("unexpected column count");
+  if (output.schema.fields.length !== Object.keys(COLUMNS).length + 1) throw new Error("unexpected column count");
 }

@@ -2,11 +2,11 @@ import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";
 
 /**
- * The cleaned trips to GCS as a Parquet dataset partitioned hive-style by pickup date
- * (`<gcs_uri>lpep_pickup_date=2020-10-01/part-….parquet`), replaced on every run: the new files go up first,
- * then the prefix's older objects are deleted. Returns the dataset's objects (uri, bytes), so `to_bigquery`
- * runs after it and a run's output shows what was written. Needs a `gcs` connection in sluice.yaml; off
- * unless `export_gcs` is true.
+ * The cleaned trips to GCS as a Parquet dataset partitioned hive-style like the local lake
+ * (`<gcs_uri>lpep_pickup_date=2020-10-01/source_month=2020-10/part-….parquet`), replacing only the partitions
+ * of the run's rows: their new files go up first, then their older objects are deleted; other dates' objects
+ * stay. Returns every object of the dataset (uri, bytes), so `to_bigquery` runs after it and loads the whole
+ * lake. Needs a `gcs` connection in sluice.yaml; off unless `export_gcs` is true.
  */
 export default async function toGcs(input: Table, ctx: BlockContext): Promise<Table> {
   if (ctx.variables.export_gcs !== true) {
@@ -15,7 +15,7 @@ export default async function toGcs(input: Table, ctx: BlockContext): Promise<Ta
   }
   const gcs = ctx.io.gcs(String(ctx.variables.gcs_connection));
   const prefix = gcs.uri(String(ctx.variables.gcs_uri));
-  const result = await gcs.write(input, prefix, { mode: "replace", partitionBy: ["lpep_pickup_date"] });
+  const result = await gcs.write(input, prefix, { mode: "replace", partitionBy: ["lpep_pickup_date", "source_month"], partitionOverwrite: "partitions" });
   const { objects } = await gcs.list(result.location);
   ctx.log.info(`wrote ${result.rows.toLocaleString("en-US")} rows to ${result.location} (${objects.length} objects)`);
   return manifest(

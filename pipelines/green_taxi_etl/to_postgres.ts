@@ -1,17 +1,26 @@
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";
+import { tripSlice } from "./trip_slice";
 
 /**
- * The cleaned trips into Postgres (binary COPY from the Arrow buffers), replaced on every run: the table is
- * loaded into a staging table and swapped in one transaction, so a failed load leaves the old one intact.
- * Needs a `postgres` connection in sluice.yaml; off unless `export_postgres` is true.
+ * The cleaned trips into Postgres (binary COPY from the Arrow buffers), replacing only the run's slice
+ * (trip_slice.ts): the rows of its source months — and, for a scheduled or backfilled run, of its pickup
+ * days — are deleted and the new ones inserted in one transaction. Other dates stay, so backfills may run
+ * in parallel and a re-run of one date changes only that date. Needs a `postgres` connection in sluice.yaml;
+ * off unless `export_postgres` is true.
  */
 export default async function save(input: Table, ctx: BlockContext): Promise<void> {
   if (ctx.variables.export_postgres !== true) {
     ctx.log.info("skipped: set export_postgres=true (and a postgres connection in sluice.yaml) to load Postgres");
     return;
   }
+  const slice = tripSlice(ctx);
+  const months = "source_month = ANY(string_to_array($1, ','))";
+  const replaceWhere = slice.days
+    ? { sql: `${months} AND lpep_pickup_date >= $2::date AND lpep_pickup_date < $3::date`, params: [slice.months.join(","), slice.days.from, slice.days.to] }
+    : { sql: months, params: [slice.months.join(",")] };
   const target = { schema: String(ctx.variables.pg_schema), table: String(ctx.variables.pg_table) };
-  const result = await ctx.io.postgres(String(ctx.variables.pg_connection)).write(input, target, { mode: "replace" });
-  ctx.log.info(`wrote ${result.rows.toLocaleString("en-US")} rows to ${result.location}`);
+  const result = await ctx.io.postgres(String(ctx.variables.pg_connection)).write(input, target, { mode: "replace", replaceWhere });
+  const days = slice.days ? `, pickups in [${slice.days.from}, ${slice.days.to})` : "";
+  ctx.log.info(`replaced source months ${slice.months.join(", ")}${days} of ${result.location} with ${result.rows.toLocaleString("en-US")} rows`);
 }

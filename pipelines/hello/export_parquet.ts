@@ -1,13 +1,16 @@
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";
 
-/** Writes the summary to a local Parquet file with DuckDB (the upstream is a table of its name in ctx.sql). */
+/**
+ * Writes the summary as one Parquet file per logical date, `<output_dir>/fares_by_borough/date=YYYY-MM-DD/part.parquet`
+ * (the UTC day of the run's logical date; a run started by hand stands for today). A run replaces only its own
+ * date's file, atomically (written beside it, then renamed over it), so backfills and concurrent runs never
+ * collide and a re-run of one date leaves every other date as it was.
+ */
 export default async function save(input: Table, ctx: BlockContext): Promise<void> {
-  const dir = path.resolve(String(ctx.variables.output_dir));
-  const file = path.join(dir, "fares_by_borough.parquet");
-  await mkdir(dir, { recursive: true });
-  await ctx.sql(`COPY (SELECT * FROM fares_by_borough) TO '${file.replaceAll("'", "''")}' (FORMAT parquet)`);
-  ctx.log.info(`wrote ${input.numRows} rows to ${file}`);
+  const day = ctx.logicalDate.toISOString().slice(0, 10);
+  const file = path.join(String(ctx.variables.output_dir), "fares_by_borough", `date=${day}`, "part.parquet");
+  const result = await ctx.io.files.write(input, file, { mode: "replace" });
+  ctx.log.info(`wrote ${result.rows} rows to ${result.location}`);
 }

@@ -1,8 +1,10 @@
 /**
- * Exporter: the input to Amazon S3 (or an S3-compatible store: MinIO, R2) as a Parquet dataset, partitioned
- * hive-style (`s3://bucket/prefix/col=value/part-….parquet`) when `partition_by` names a column. `replace`
- * uploads the new files, then deletes the prefix's older objects; `append` adds files; `fail` refuses a
- * prefix that holds anything.
+ * Exporter: the input to Amazon S3 (or an S3-compatible store: MinIO, R2) as a Parquet dataset, written per
+ * run so that schedules and backfills never collide. With `partition_by` (a column, e.g. the pickup day):
+ * hive-style partitions (`s3://bucket/prefix/col=value/part-….parquet`), and `replace` swaps only the
+ * partitions the data has rows for. Without it: one prefix per logical date, `prefix/date=YYYY-MM-DD/` (UTC),
+ * replaced by a re-run of that date only. `replace` uploads the new files, then deletes the older objects it
+ * replaces; `append` adds files; `fail` refuses a prefix that holds anything.
  * Profile (sluice.yaml):
  *   connections:
  *     raw:
@@ -19,9 +21,12 @@ import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";
 
 export default async function save(input: Table, ctx: BlockContext): Promise<void> {
-  const uri = String(ctx.variables.s3_uri ?? "green_taxi/");
+  const uri = String(ctx.variables.s3_uri ?? "green_taxi/").replace(/\/*$/, "/");
   const partition = String(ctx.variables.partition_by ?? "");
   const mode = ctx.variables.mode === "append" || ctx.variables.mode === "fail" ? ctx.variables.mode : "replace";
-  const result = await ctx.io.s3().write(input, uri, { mode, partitionBy: partition === "" ? [] : [partition] });
+  const result =
+    partition === ""
+      ? await ctx.io.s3().write(input, `${uri}date=${ctx.logicalDate.toISOString().slice(0, 10)}/`, { mode })
+      : await ctx.io.s3().write(input, uri, { mode, partitionBy: [partition], partitionOverwrite: mode === "replace" ? "partitions" : undefined });
   ctx.log.info(`wrote ${result.rows} rows to ${result.location}`);
 }

@@ -1,5 +1,5 @@
 /**
- * One runner contract suite for every executor (STYLE §6): the local worker pool and the BullMQ queue
+ * One runner contract suite for every executor: the local worker pool and the BullMQ queue
  * executor must make the Runner behave the same — outputs, logs, retries by error kind, timeouts,
  * cancellation, cached upstreams. Each `*.contract.test.ts` calls `describeExecutorContract` with a
  * factory; the suite owns the project folder, the SQLite run store, the output and log stores.

@@ -81,12 +81,14 @@ describe("distributed workers: Redis killed and restarted mid-run", () => {
     projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-redis-restart-"));
     dataDir = path.join(projectDir, ".sluice");
     tsBlocks = writeLanes(projectDir);
-    const env = { REDIS_URL: redis.url, SLUICE_PROJECT_DIR: projectDir, SLUICE_HOME: dataDir, DATABASE_URL: POSTGRES_URL };
+    // The workers share this test's metadata schema (they hold run-owner leases there).
+    runs = await PostgresRunStore.open(POSTGRES_URL, { schema });
+    const databaseUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const env = { REDIS_URL: redis.url, SLUICE_PROJECT_DIR: projectDir, SLUICE_HOME: dataDir, DATABASE_URL: databaseUrl };
     const args = ["--concurrency", "2", "--prefix", prefix];
     workers = await Promise.all([spawnWorker({ args, env }), spawnWorker({ args, env })]);
     outputs = new OutputStore(dataDir);
     logs = new LogStore(dataDir);
-    runs = await PostgresRunStore.open(POSTGRES_URL, { schema });
     executor = new QueueExecutor({ redisUrl: redis.url, prefix, projectDir, outputsDir: outputs.outputsDir });
   }, 120_000);
 

@@ -1,6 +1,5 @@
 /**
- * Outputs on an object store for workers that share no disk (issue 6, "a GCS or S3 prefix across
- * machines"): `SLUICE_OUTPUT_URL` mirrors every output under a bucket prefix; a machine that lacks an
+ * Outputs on an object store for workers that share no disk: `SLUICE_OUTPUT_URL` mirrors every output under a bucket prefix; a machine that lacks an
  * output downloads it before reading it. Real clients (the connectors' @aws-sdk/client-s3 and
  * @google-cloud/storage) against local servers speaking the real protocols (s3rver, the GCS test server).
  */
@@ -19,12 +18,13 @@ import { dropSchema, freshSchemaName } from "../../lib/store/metadata/pg-test-da
 import { PostgresRunStore } from "../../lib/store/metadata/postgres-run-store";
 import { OutputStore } from "../../lib/store/output-store";
 import { PipelineFiles } from "../../lib/store/pipeline-files";
-import { openRemoteOutputStore } from "../../lib/store/remote-output-connectors";
+import { openRemoteOutputStore } from "../../lib/server/remote-output-connectors";
 import { RemoteOutputStore } from "../../lib/store/remote-output-store";
 import { spawnWorker, type SpawnedWorker } from "../../lib/worker/spawn-worker";
 import { startGcsServer, type GcsServer } from "../servers/gcs-server";
 import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from "../servers/s3-server";
 import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, uniquePrefix, writePipeline } from "./helpers";
+import { summarizeDuckDBTable } from "../../lib/blocks/sql-summary";
 
 const BUCKET = "sluice-outputs";
 
@@ -37,10 +37,13 @@ async function writeParquet(store: OutputStore, runId: string, block: string): P
   const temp = store.tempParquetPath(runId, block);
   const db = await DuckDBInstance.create(":memory:");
   const connection = await db.connect();
-  await connection.run(`COPY (SELECT range AS n, 'r' || range AS label FROM range(5)) TO '${temp}' (FORMAT parquet)`);
+  await connection.run(`CREATE TABLE block_output AS SELECT range AS n, 'r' || range AS label FROM range(5)`);
+  await connection.run(`COPY block_output TO '${temp}' (FORMAT parquet)`);
+  // Summarised by the runtime's own summarizer, as a SQL block's output is.
+  const summary = await summarizeDuckDBTable(connection, "block_output");
   connection.closeSync();
   db.closeSync();
-  await store.commitParquet(runId, block, temp, await store.summarizeParquet(temp));
+  await store.commitParquet(runId, block, temp, summary);
 }
 
 describe.each([
@@ -180,9 +183,11 @@ export default async function double(input) {
     }
     writePipeline(projectDir, "spread", `version: 1\nname: spread\nblocks:\n${blocks.join("\n")}\n`, files);
 
+    // The workers share this test's metadata schema (they hold run-owner leases there).
+    runs = await PostgresRunStore.open(POSTGRES_URL, { schema });
     const env = (home: string) => ({
       REDIS_URL,
-      DATABASE_URL: POSTGRES_URL,
+      DATABASE_URL: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
       SLUICE_PROJECT_DIR: projectDir,
       SLUICE_HOME: home,
       SLUICE_OUTPUT_URL: url,
@@ -193,7 +198,6 @@ export default async function double(input) {
       await spawnWorker({ args: ["--queue", "two", "--prefix", prefix], env: env(workerDirs.two) }),
     );
     expect(workers[0].output()).toContain(`outputs mirrored to ${url}`);
-    runs = await PostgresRunStore.open(POSTGRES_URL, { schema });
     logs = new LogStore(serverDir);
     // The server: a third machine with its own disk, the same mirror (built as services.ts builds it).
     outputs = new OutputStore(serverDir, {

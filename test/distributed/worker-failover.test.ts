@@ -50,7 +50,8 @@ export default async function save(input, ctx) {
   await client.connect();
   let first = false;
   try {
-    await client.query("INSERT INTO " + table + "_starts (run_id, pid) VALUES ($1, $2)", [ctx.runId, process.pid]);
+    // The block runs in a child process of the worker: its parent is the \`sluice worker\` process.
+    await client.query("INSERT INTO " + table + "_starts (run_id, pid) VALUES ($1, $2)", [ctx.runId, process.ppid]);
     const starts = await client.query("SELECT count(*)::int AS n FROM " + table + "_starts WHERE run_id = $1", [ctx.runId]);
     first = starts.rows[0].n === 1;
     const ids = input.getChild("row_id").toArray();
@@ -110,8 +111,10 @@ describe("distributed workers: a worker SIGKILLed mid-run", () => {
     await pg.connect();
     await pg.query(`CREATE TABLE ${table} (run_id text NOT NULL, row_id int NOT NULL, value text)`); // no unique key on purpose
     await pg.query(`CREATE TABLE ${table}_starts (run_id text NOT NULL, pid int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
-    // Workers as on other machines: DATABASE_URL (PostgreSQL metadata), no --local.
-    const env = { REDIS_URL, SLUICE_PROJECT_DIR: projectDir, SLUICE_HOME: dataDir, SLUICE_TEST_PG: POSTGRES_URL, DATABASE_URL: POSTGRES_URL };
+    // Workers as on other machines: DATABASE_URL (PostgreSQL metadata, this test's schema), no --local.
+    runs = await PostgresRunStore.open(POSTGRES_URL, { schema });
+    const databaseUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const env = { REDIS_URL, SLUICE_PROJECT_DIR: projectDir, SLUICE_HOME: dataDir, SLUICE_TEST_PG: POSTGRES_URL, DATABASE_URL: databaseUrl };
     const args = ["--concurrency", "3", "--prefix", prefix];
     workers = await Promise.all([spawnWorker({ args, env }), spawnWorker({ args, env })]);
   });
@@ -138,7 +141,6 @@ describe("distributed workers: a worker SIGKILLed mid-run", () => {
     expect(blockCount).toBe(50);
     outputs = new OutputStore(dataDir);
     logs = new LogStore(dataDir);
-    runs = await PostgresRunStore.open(POSTGRES_URL, { schema });
     executor = new QueueExecutor({ redisUrl: REDIS_URL, prefix, projectDir, outputsDir: outputs.outputsDir });
     const runner = new Runner({
       projectDir,

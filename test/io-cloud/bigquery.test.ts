@@ -1,5 +1,5 @@
 import { UserError } from "../../lib/core/errors";
-import { readParquetFile } from "../../lib/blocks/parquet-arrow";
+import { readParquetFile } from "../../lib/arrow/parquet-arrow";
 import { BigQueryConnector } from "../../lib/io/cloud/bigquery";
 import { GcsConnector } from "../../lib/io/cloud/gcs";
 import { LocalArrowWorkspace } from "../../lib/io/cloud/local-arrow";

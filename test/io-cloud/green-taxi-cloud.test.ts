@@ -118,10 +118,11 @@ describe("green_taxi_etl to Postgres, a GCS lake and BigQuery (real files, real 
 
     // GCS: one object per pickup date (hive style), and the manifest to_gcs returned lists exactly them.
     const objects = lakeObjects();
-    expect(objects.every((name) => /^green_taxi\/lpep_pickup_date=\d{4}-\d{2}-\d{2}\/part-.*\.parquet$/.test(name))).toBe(true);
+    expect(objects.every((name) => /^green_taxi\/lpep_pickup_date=\d{4}-\d{2}-\d{2}\/source_month=\d{4}-\d{2}\/part-.*\.parquet$/.test(name))).toBe(true);
     expect(summary.blocks.find((b) => b.name === "to_gcs")?.rows).toBe(objects.length);
-    const dates = (await pg.query(`SELECT count(DISTINCT lpep_pickup_date) AS n FROM "${schema}".trips_clean`)).rows[0] as { n: string };
-    expect(objects.length).toBe(Number(dates.n));
+    // One object per (pickup day, source file) partition.
+    const partitions = (await pg.query(`SELECT count(DISTINCT (lpep_pickup_date, source_month)) AS n FROM "${schema}".trips_clean`)).rows[0] as { n: string };
+    expect(objects.length).toBe(Number(partitions.n));
 
     // Postgres and BigQuery hold the same rows: counts, nulls, sums, and the pickup instants at both ends.
     const fromPg = (

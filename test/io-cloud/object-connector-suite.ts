@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { Table } from "apache-arrow";
-import { readParquetFile } from "../../lib/blocks/parquet-arrow";
+import { readParquetFile } from "../../lib/arrow/parquet-arrow";
 import { LocalArrowWorkspace } from "../../lib/io/cloud/local-arrow";
 import type { ObjectStoreConnector } from "../../lib/io/cloud/object-connector";
 import { taxiDataDir } from "../taxi-data";
@@ -28,7 +28,7 @@ export interface ObjectConnectorHarness {
 }
 
 /**
- * One round-trip suite for every bucket connector (STYLE §6): the real NYC taxi files go up, come back
+ * One round-trip suite for every bucket connector: the real NYC taxi files go up, come back
  * byte for byte, become Arrow, are written as hive-partitioned Parquet datasets and read back with zero
  * changed values; bad input fails with errors naming the connector and the object.
  */

@@ -1,6 +1,6 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { Table } from "apache-arrow";
-import { arrowToDuckDB } from "../../lib/blocks/arrow-to-duckdb";
+import { arrowToDuckDB } from "../../lib/arrow/arrow-to-duckdb";
 
 /** Column name → Arrow type string, for schema assertions. */
 export function schemaOf(table: Table): Record<string, string> {

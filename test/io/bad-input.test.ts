@@ -1,5 +1,5 @@
 /**
- * Bad input, end to end (issue "Connectors", Done when 3): one pipeline of six independent blocks, each
+ * Bad input, end to end: one pipeline of six independent blocks, each
  * meeting one kind of bad input through `ctx.io`, run by the real `sluice` command. Each block must fail
  * with a message naming the block (the CLI's `<block>: failed` line) and the source (URL, file, server,
  * table), and no half-written table may be left in Postgres. The connector-level details of the same cases

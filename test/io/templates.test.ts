@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { compileBlock } from "../../lib/blocks/compile-block";
-import { trimStatement } from "../../lib/blocks/sql-text";
+import { trimStatement } from "../../lib/arrow/sql-text";
 import { renderSql } from "../../lib/core/sql-template";
 
 const TEMPLATES = resolve(__dirname, "../../templates/io");

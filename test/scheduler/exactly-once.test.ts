@@ -1,7 +1,7 @@
 /**
  * Exactly one run per (trigger, logical date): two schedulers on one database ticking the same instants
  * at the same time, then a restart (new schedulers, new connections) — on the embedded SQLite file and on
- * the real PostgreSQL (STYLE §8: no mocks).
+ * the real PostgreSQL (no mocks: the store under test is the one production uses).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";

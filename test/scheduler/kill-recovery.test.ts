@@ -1,106 +1,84 @@
 /**
- * A process killed with SIGKILL in the middle of a run leaves the run `running`; start-up recovery fails
- * it (and its block runs) so that nothing stays `running` forever (DESIGN §4).
+ * The standalone scheduler (as docker-compose runs it) killed with SIGKILL in the middle of a scheduled
+ * run leaves the run `running`; the next scheduler to start recovers it once the dead one's lease expired,
+ * so nothing stays `running` forever and the trigger can fire again. SIGTERM instead cancels the run
+ * cleanly before the scheduler exits.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { recoverOrphanedRuns } from "../../lib/scheduler/recovery";
-import { SqliteRunStore } from "../../lib/store/metadata/sqlite-run-store";
+import { napRunning, openSharedStore, spawnSluice, waitFor, writeNapProject, type SharedStore, type SluiceProcess } from "../ownership/process-helpers";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const LEASE_MS = 1500;
 
-function writeProject(dir: string): void {
-  const pipelineDir = path.join(dir, "pipelines", "slow");
-  mkdirSync(pipelineDir, { recursive: true });
+function writeOnceTrigger(dir: string): void {
   writeFileSync(
-    path.join(pipelineDir, "pipeline.yaml"),
+    path.join(dir, "pipelines", "taxi_nap", "triggers.yaml"),
     `version: 1
-name: slow
-blocks:
-  - name: nap
-    type: loader
-    language: ts
-    upstream: []
-  - name: after
-    type: transformer
-    language: ts
-    upstream: [nap]
+triggers:
+  - name: once
+    type: schedule
+    schedule: "@once"
+    start_date: 2024-01-01T00:00:00Z
+    missed_run_policy: all
 `,
   );
-  writeFileSync(
-    path.join(pipelineDir, "nap.ts"),
-    `export default async function load() {
-  await new Promise((resolve) => setTimeout(resolve, 60_000));
-  return [{ x: 1 }];
-}
-`,
-  );
-  writeFileSync(path.join(pipelineDir, "after.ts"), `export default async function transform(input: unknown) {\n  return input;\n}\n`);
 }
 
-async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-describe("SIGKILL in the middle of a run", () => {
+describe.each(["sqlite", "postgres"] as const)("standalone scheduler killed mid-run (%s)", (kind) => {
   let dir: string;
-  beforeEach(() => {
+  let shared: SharedStore;
+  let processes: SluiceProcess[];
+  beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "sluice-kill-"));
-    writeProject(dir);
+    writeNapProject(dir, 60_000);
+    writeOnceTrigger(dir);
+    shared = await openSharedStore(kind, dir);
+    processes = [];
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    for (const p of processes) p.kill();
+    await shared.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const scheduler = (...args: string[]) => {
+    const p = spawnSluice(dir, ["scheduler", ...args], { ...shared.env, SLUICE_LEASE_MS: String(LEASE_MS) });
+    processes.push(p);
+    return p;
+  };
 
-  it("leaves no run stuck in running after recovery", async () => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "sluice.cjs"), "run", "slow"], {
-      cwd: dir,
-      env: { ...process.env, SLUICE_PROJECT_DIR: dir, DATABASE_URL: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
-    const dbFile = path.join(dir, ".sluice", "sluice.db");
-    const store = await waitFor(async () => {
-      try {
-        return await SqliteRunStore.open(dbFile);
-      } catch {
-        return null;
-      }
-    }, 30_000);
-    try {
-      const runId = await waitFor(async () => {
-        const [run] = await store.findRunsInState(["running"]);
-        if (!run) return null;
-        const detail = await store.getRun(run.id);
-        return detail?.blockRuns.find((b) => b.block === "nap")?.state === "running" ? run.id : null;
-      }, 60_000);
+  it("SIGKILL: the next scheduler fails the dead one's run once its lease expired, naming the owner", async () => {
+    const first = scheduler();
+    const runId = await waitFor("nap running", napRunning(shared.store));
+    const pid = first.child.pid;
+    first.child.kill("SIGKILL");
+    expect((await first.exited).signal).toBe("SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 300));
 
-      child.kill("SIGKILL");
-      expect(await exited).toBe("SIGKILL");
-      expect((await store.getRun(runId))?.run.state).toBe("running"); // the dead process left it so
+    const second = scheduler("--once");
+    const { code } = await second.exited;
+    expect({ code, output: second.output() }).toMatchObject({ code: 0 });
+    expect(second.output()).toContain(`recovered run ${runId} (taxi_nap): running → failed: orphaned: owner`);
+    expect(await shared.store.findRunsInState(["queued", "running"])).toEqual([]);
+    const after = await shared.store.getRun(runId);
+    expect(after?.run).toMatchObject({ state: "failed", trigger: "schedule", triggerId: "once" });
+    expect(after?.run.error).toMatch(new RegExp(`owner \\S+:${pid} \\(scheduler\\) stopped heartbeating`));
+    expect(after?.blockRuns.map((b) => [b.block, b.state])).toEqual([
+      ["trips", "success"],
+      ["nap", "failed"],
+      ["after", "cancelled"],
+    ]);
+  }, 180_000);
 
-      const recovered = await recoverOrphanedRuns(store, new Date());
-      expect(recovered.map((r) => r.runId)).toEqual([runId]);
-      expect(await store.findRunsInState(["queued", "running"])).toEqual([]);
-      const after = await store.getRun(runId);
-      expect(after?.run.state).toBe("failed");
-      expect(after?.run.error).toMatch(/orphaned/);
-      expect(after?.blockRuns.map((b) => [b.block, b.state])).toEqual([
-        ["nap", "failed"],
-        ["after", "cancelled"],
-      ]);
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      await store.close();
-    }
-    expect(stderr).not.toMatch(/Error:/);
-  }, 120_000);
+  it("SIGTERM: stops taking work, cancels its run and exits", async () => {
+    const only = scheduler();
+    const runId = await waitFor("nap running", napRunning(shared.store));
+    only.child.kill("SIGTERM");
+    const { code } = await only.exited;
+    expect({ code, output: only.output() }).toMatchObject({ code: 0 });
+    expect(only.output()).toContain(`cancelling 1 run(s) in progress: ${runId}`);
+    const after = await shared.store.getRun(runId);
+    expect(after?.run.state).toBe("cancelled");
+    expect(after?.blockRuns.map((b) => b.state)).toEqual(["success", "cancelled", "cancelled"]);
+  }, 180_000);
 });

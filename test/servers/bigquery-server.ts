@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { close, listen, parseMultipartRelated, readBody, sendGoogleError, sendJson } from "./http-util";
+import { messageOf } from "../../lib/core/errors";
 
 /**
  * A local stand-in for the BigQuery v2 REST API, wide enough for `@google-cloud/bigquery@8` pointed at it
@@ -167,7 +168,7 @@ export async function startBigQueryServer(options: BigQueryServerOptions = {}): 
           : {
               reason: /does not exist|not found/i.test(String(error)) ? "notFound" : "invalidQuery",
               // DuckDB's message, without the wrapper statement the server ran the query in.
-              message: (error instanceof Error ? error.message : String(error)).replace(/^Error: /, "").replace(/CREATE OR REPLACE TEMP TABLE "result_[^"]+" AS /g, ""),
+              message: messageOf(error).replace(/^Error: /, "").replace(/CREATE OR REPLACE TEMP TABLE "result_[^"]+" AS /g, ""),
             };
     }
   };
@@ -453,7 +454,7 @@ export async function startBigQueryServer(options: BigQueryServerOptions = {}): 
   const pendingUploads = new Map<string, { projectId: string; metadata: Json }>();
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendGoogleError(res, 500, "backendError", error instanceof Error ? error.message : String(error));
+      if (!res.headersSent) sendGoogleError(res, 500, "backendError", messageOf(error));
       else res.destroy();
     });
   });

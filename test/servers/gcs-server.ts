@@ -2,10 +2,11 @@ import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { crc32cBase64 } from "../../lib/io/cloud/crc32c";
 import { close, listen, parseMultipartRelated, readBody, sendGoogleError, sendJson } from "./http-util";
+import { messageOf } from "../../lib/core/errors";
 
 /**
  * A local stand-in for Google Cloud Storage's JSON API, just wide enough for `@google-cloud/storage@7`
- * configured with `apiEndpoint` (DESIGN §12: no GCS emulator installs here and STORAGE_EMULATOR_HOST's paths
+ * configured with `apiEndpoint` (no GCS emulator installs offline and STORAGE_EMULATOR_HOST's paths
  * do not line up). Objects live in memory. Routes:
  *
  * - `GET|DELETE /storage/v1/b/:bucket`, `POST /storage/v1/b?project=` (bucket get, delete, create)
@@ -320,7 +321,7 @@ export async function startGcsServer(options: { pageSize?: number } = {}): Promi
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendGoogleError(res, 500, "backendError", error instanceof Error ? error.message : String(error));
+      if (!res.headersSent) sendGoogleError(res, 500, "backendError", messageOf(error));
       else res.destroy();
     });
   });

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 
 /**
  * Small helpers shared by the local fake cloud servers: they speak just enough HTTP for the official
- * client libraries, so tests exercise the real clients without the internet (STYLE §8).
+ * client libraries, so tests exercise the real clients without the internet.
  */
 
 /** Reads a whole request body (the fakes hold objects in memory; test payloads are a few MB). */

@@ -1,5 +1,6 @@
+import { apiContract } from "@/lib/core/api-contract";
+import { route } from "@/lib/server/api/route";
+
 export const dynamic = "force-dynamic";
 
-export function GET() {
-  return Response.json({ ok: true });
-}
+export const GET = route(apiContract.health, () => ({ ok: true as const }));

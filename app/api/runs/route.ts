@@ -1,9 +1,7 @@
-import { handle } from "@/lib/server/api/http";
+import { apiContract } from "@/lib/core/api-contract";
+import { route } from "@/lib/server/api/route";
 import { listRuns } from "@/lib/server/api/runs-service";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/runs?pipeline=&status=&limit= — newest first. */
-export async function GET(request: Request) {
-  return handle(() => listRuns(request));
-}
+export const GET = route(apiContract.listRuns, listRuns);

@@ -1,9 +1,7 @@
-import { handle } from "@/lib/server/api/http";
+import { apiContract } from "@/lib/core/api-contract";
+import { route } from "@/lib/server/api/route";
 import { listTemplates } from "@/lib/server/api/templates";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/templates — connector block templates (templates/io) for the add-block menu. */
-export async function GET() {
-  return handle(() => listTemplates());
-}
+export const GET = route(apiContract.listTemplates, listTemplates);

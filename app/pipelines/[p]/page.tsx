@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { PipelineEditor } from "@/components/editor/PipelineEditor";
 import { getPipeline } from "@/lib/server/api/pipelines-service";
+import { messageOf } from "@/lib/core/errors";
 
 export const dynamic = "force-dynamic";
 
@@ -16,7 +17,7 @@ export default async function PipelinePage({ params }: { params: Promise<{ p: st
         <Link href="/">← Pipelines</Link>
         <h1>{p}</h1>
         <p className="error" role="alert" data-testid="pipeline-error">
-          {error instanceof Error ? error.message : String(error)}
+          {messageOf(error)}
         </p>
         <p>Fix the file on disk, then reload this page.</p>
       </main>

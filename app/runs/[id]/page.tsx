@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { RunDetail } from "@/components/runs/RunDetail";
 import { runDetail, type RunView } from "@/lib/server/api/runs-history-service";
+import { messageOf } from "@/lib/core/errors";
 
 export const dynamic = "force-dynamic";
 
@@ -14,7 +15,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
     return (
       <main>
         <Link href="/runs">← Runs</Link>
-        <p role="alert">{error instanceof Error ? error.message : String(error)}</p>
+        <p role="alert">{messageOf(error)}</p>
       </main>
     );
   }

@@ -1,5 +1,5 @@
 /**
- * The parts of a pipeline a run can be asked for (DESIGN §4 "run only what is asked"): one block, a
+ * The parts of a pipeline a run can be asked for ("run only what is asked"): one block, a
  * block with everything it depends on, or a block and everything that depends on it ("retry from here").
  */
 import { assertNever } from "../assert-never";

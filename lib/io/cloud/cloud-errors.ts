@@ -1,7 +1,7 @@
 import { OperationalError, UserError } from "../../core/errors";
 
 /**
- * Turns a cloud client's error into a Sluice error that names the connector and the object (STYLE §5),
+ * Turns a cloud client's error into a Sluice error that names the connector and the object,
  * and says whether a retry helps: missing buckets/objects, bad requests and refused credentials are the
  * user's to fix (UserError); timeouts, resets and 5xx/429 answers are worth retrying (OperationalError).
  */

@@ -7,7 +7,7 @@ import type { ObjectInfo, ObjectListing, ObjectStore } from "./object-store";
 /**
  * A GCS connection profile (from `sluice.yaml` `connections:`). `apiEndpoint` points the client at another
  * host (the local test server, a private endpoint); with a custom endpoint the client sends no credentials
- * (DESIGN §12). Without `credentials`/`keyFilename`, Application Default Credentials apply.
+ *. Without `credentials`/`keyFilename`, Application Default Credentials apply.
  */
 export interface GcsProfile {
   /** Profile name, for messages: `gcs "lake"`. */
@@ -23,7 +23,7 @@ export interface GcsProfile {
 /** Objects at or above this size (or of unknown size) use a resumable upload session; smaller ones one multipart request. */
 const RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
 
-/** `ObjectStore` over `@google-cloud/storage@7` (see DESIGN §12 for why v7 and `apiEndpoint`). */
+/** `ObjectStore` over `@google-cloud/storage@7` (v7 because 8.x needs Node 22; `apiEndpoint` because STORAGE_EMULATOR_HOST's paths do not line up with a local server). */
 export class GcsObjectStore implements ObjectStore {
   readonly scheme = "gs" as const;
 

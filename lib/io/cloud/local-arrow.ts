@@ -4,10 +4,12 @@ import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { Table, type RecordBatch } from "apache-arrow";
-import { arrowToDuckDB } from "../../blocks/arrow-to-duckdb";
-import { copyQueryToParquet } from "../../blocks/duckdb-to-arrow";
-import { readParquetFile } from "../../blocks/parquet-arrow";
-import { quoteIdentifier, quoteLiteral } from "../../blocks/sql-text";
+import { arrowToDuckDB } from "../../arrow/arrow-to-duckdb";
+import { copyQueryToParquet } from "../../arrow/duckdb-to-arrow";
+import { readParquetFile } from "../../arrow/parquet-arrow";
+import { quoteIdentifier, quoteLiteral } from "../../arrow/sql-text";
+import { csvError } from "../csv-read";
+import { checkCsvFile, checkParquetFile, defaultWarning, emptyFileWarning, enforceShape, rejectedRowsWarning, type OnBadRows, type RejectedRows } from "../csv-verify";
 
 /**
  * Local-disk Arrow ↔ file conversions that every bucket connector shares: objects are moved as files
@@ -15,7 +17,7 @@ import { quoteIdentifier, quoteLiteral } from "../../blocks/sql-text";
  *
  * Why DuckDB + parquet-wasm: DuckDB reads CSV(.gz) with type detection and writes hive-partitioned Parquet
  * (`COPY … PARTITION_BY`) offline and fast; parquet-wasm decodes Parquet into Arrow preserving the file's
- * types (DESIGN §12). parquet-wasm runs on the calling thread here; its memory never shrinks, so callers
+ * types. parquet-wasm runs on the calling thread here; its memory never shrinks, so callers
  * that read very large objects should do so in a worker (the block runtime already runs blocks in workers).
  */
 
@@ -29,6 +31,10 @@ export interface CsvReadOptions {
   header?: boolean;
   /** Rows sampled for type detection; -1 (default) reads the whole file so a late odd value cannot break the load. */
   sampleSize?: number;
+  /** Rows with the wrong number of fields or an unparsable value: fail (default), skip, or pad short rows with NULLs. */
+  on_bad_rows?: OnBadRows;
+  /** Receives rejected-row and empty-result warnings. */
+  onWarning?: (message: string) => void;
 }
 
 /** Options for reading a Parquet dataset written by another tool whose partition columns exist only in paths. */
@@ -52,21 +58,49 @@ export class LocalArrowWorkspace {
     await rm(dir, { recursive: true, force: true });
   }
 
-  /** Reads a local Parquet file into Arrow with the file's own types. */
-  async readParquet(path: string): Promise<Table> {
+  /** Reads a local Parquet file into Arrow with the file's own types; a file cut short fails naming `source`. */
+  async readParquet(path: string, source = path): Promise<Table> {
+    await checkParquetFile(path, source);
     return readParquetFile(path);
   }
 
-  /** Reads a local CSV or CSV.gz (compression detected from the extension) into Arrow. Empty fields are nulls; "NA" and "N/A" stay strings. */
-  async readCsv(path: string, options: CsvReadOptions = {}): Promise<Table> {
-    const args = [quoteLiteral(path), `sample_size = ${options.sampleSize ?? -1}`];
-    if (options.delimiter !== undefined) args.push(`delim = ${quoteLiteral(options.delimiter)}`);
+  /**
+   * Reads a local CSV, CSV.gz or CSV.zst into Arrow, strictly unless `on_bad_rows` says otherwise: the
+   * compressed stream is verified and every row's field count checked first (csv-verify.ts), then DuckDB parses
+   * with the counted delimiter and strict settings. Empty fields are nulls; "NA" and "N/A" stay strings.
+   * `source` names the file in errors and warnings.
+   */
+  async readCsv(path: string, options: CsvReadOptions = {}, source = path): Promise<Table> {
+    const mode = options.on_bad_rows ?? "fail";
+    const check = await checkCsvFile(path, source, { delimiter: options.delimiter, header: options.header });
+    const padded = check === null ? null : enforceShape(source, check.shape, mode);
+    const delimiter = check?.delimiter ?? options.delimiter;
+    const args = [quoteLiteral(path), `sample_size = ${options.sampleSize ?? -1}`, `quote = '"'`, `escape = '"'`];
+    if (delimiter !== undefined) args.push(`delim = ${quoteLiteral(delimiter)}`);
     if (options.header !== undefined) args.push(`header = ${options.header ? "true" : "false"}`);
     if (options.columnTypes && Object.keys(options.columnTypes).length > 0) {
       const entries = Object.entries(options.columnTypes).map(([name, type]) => `${quoteLiteral(name)}: ${quoteLiteral(type)}`);
       args.push(`types = {${entries.join(", ")}}`);
     }
-    return this.queryToArrow(`SELECT * FROM read_csv(${args.join(", ")})`);
+    const rejects = `sluice_rejects_${randomUUID().replace(/-/g, "")}`;
+    if (mode === "fail") args.push("strict_mode = true", "null_padding = false", "ignore_errors = false");
+    else if (mode === "null_pad") args.push("null_padding = true", "ignore_errors = false");
+    else args.push("ignore_errors = true", "store_rejects = true", `rejects_table = ${quoteLiteral(rejects)}`, `rejects_scan = ${quoteLiteral(`${rejects}_scan`)}`);
+    let rejected: RejectedRows | null = padded;
+    const table = await this.queryToArrow(`SELECT * FROM read_csv(${args.join(", ")})`, async (connection) => {
+      if (mode !== "skip") return;
+      const found = await connection.runAndReadAll(`SELECT line, min(error_message) FROM ${quoteIdentifier(rejects)} GROUP BY line ORDER BY line`);
+      const rows = found.getRows();
+      rejected = { mode: "skip", count: rows.length, examples: rows.slice(0, 3).map(([line, reason]) => ({ line: Number(line), reason: String(reason) })) };
+      await connection.run(`DROP TABLE IF EXISTS ${quoteIdentifier(rejects)}; DROP TABLE IF EXISTS ${quoteIdentifier(`${rejects}_scan`)}`);
+    }).catch((error: unknown) => {
+      throw csvError(error, source);
+    });
+    const final: RejectedRows | null = rejected;
+    const warn = options.onWarning ?? defaultWarning;
+    if (final !== null && final.count > 0) warn(rejectedRowsWarning(source, final));
+    if (table.numRows === 0 && options.header !== false) warn(emptyFileWarning(source, check?.shape.columns ?? table.numCols));
+    return table;
   }
 
   /** Reads every Parquet file under `dir` (recursively) as one table. */
@@ -112,12 +146,15 @@ export class LocalArrowWorkspace {
     });
   }
 
-  /** Runs a DuckDB query and returns its result as Arrow (COPY to Parquet, then parquet-wasm, see DESIGN §12). */
-  async queryToArrow(sql: string): Promise<Table> {
+  /** Runs a DuckDB query and returns its result as Arrow (COPY to Parquet, then parquet-wasm, whose memory never shrinks); `after` runs next on the same connection. */
+  async queryToArrow(sql: string, after?: (connection: DuckDBConnection) => Promise<void>): Promise<Table> {
     const dir = await this.makeTempDir("query");
     try {
       const path = join(dir, "result.parquet");
-      await this.exclusive((connection) => copyQueryToParquet(connection, sql, [], path));
+      await this.exclusive(async (connection) => {
+        await copyQueryToParquet(connection, sql, [], path);
+        await after?.(connection);
+      });
       return await readParquetFile(path);
     } finally {
       await this.removeTempDir(dir);

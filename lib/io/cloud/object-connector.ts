@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { RecordBatch, Table } from "apache-arrow";
-import { UserError } from "../../core/errors";
+import { messageOf, UserError } from "../../core/errors";
 import type { ArrowConnector, IoOptions, WriteOptions, WriteResult } from "../types";
 import { cloudError } from "./cloud-errors";
 import { LocalArrowWorkspace, type CsvReadOptions, type DatasetReadOptions } from "./local-arrow";
@@ -141,8 +141,8 @@ export class ObjectStoreConnector implements ArrowConnector<ObjectReadTarget, st
       const { key } = this.location(spec.uri);
       const local = join(dir, key.split("/").pop() || "object");
       await this.downloadFile(spec.uri, local, options);
-      if (format === "parquet") return await this.decode(spec.uri, () => this.workspace.readParquet(local));
-      return await this.decode(spec.uri, () => this.workspace.readCsv(local, spec.csv));
+      if (format === "parquet") return await this.decode(spec.uri, () => this.workspace.readParquet(local, `${this.description}: ${spec.uri}`));
+      return await this.decode(spec.uri, () => this.workspace.readCsv(local, spec.csv, `${this.description}: ${spec.uri}`));
     } finally {
       await this.workspace.removeTempDir(dir);
     }
@@ -153,11 +153,16 @@ export class ObjectStoreConnector implements ArrowConnector<ObjectReadTarget, st
    * `options.partitionBy`. Modes: `replace` (default; new files are uploaded first, then the prefix's
    * older objects are deleted, so a failed upload leaves the old dataset readable), `append` (new
    * uniquely named files beside the old ones), `fail` (refuse when anything exists under the prefix).
+   * With `partitionOverwrite: "partitions"`, `replace` deletes older objects only in the partitions written.
    */
   async write(data: Table | AsyncIterable<RecordBatch>, uri: string, options: WriteOptions = {}): Promise<WriteResult> {
     const { bucket, key } = this.location(uri);
     const prefix = key === "" || key.endsWith("/") ? key : `${key}/`;
     const mode = options.mode ?? "replace";
+    const overwritePartitions = options.partitionOverwrite === "partitions";
+    if (overwritePartitions && (mode !== "replace" || (options.partitionBy ?? []).length === 0)) {
+      throw new UserError("invalid_option", `${this.description}: ${uri}: partitionOverwrite "partitions" needs mode replace and partitionBy`);
+    }
     await this.requireBucket(bucket, uri);
     const existing = (await this.list(formatObjectUri(this.store.scheme, { bucket, key: prefix }))).objects;
     if (mode === "fail" && existing.length > 0) {
@@ -166,7 +171,7 @@ export class ObjectStoreConnector implements ArrowConnector<ObjectReadTarget, st
     const dir = await this.workspace.makeTempDir("write");
     try {
       const { rows, files } = await this.workspace.writeParquetDataset(data, dir, options.partitionBy ?? []).catch((error: unknown) => {
-        throw error instanceof UserError ? error : new UserError("write_failed", `${this.description}: cannot write ${uri} as Parquet: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+        throw error instanceof UserError ? error : new UserError("write_failed", `${this.description}: cannot write ${uri} as Parquet: ${messageOf(error)}`, {}, { cause: error });
       });
       const sizes = await Promise.all(files.map(async (f) => (await stat(join(dir, f))).size));
       const totalBytes = sizes.reduce((a, b) => a + b, 0);
@@ -181,8 +186,11 @@ export class ObjectStoreConnector implements ArrowConnector<ObjectReadTarget, st
         options.onProgress?.({ rows, bytes, totalBytes, message: objectKey });
       }
       if (mode === "replace") {
+        // Partition overwrite keeps every partition this data has no rows for (another run's dates).
+        const replaced = overwritePartitions ? new Set([...written].map(folderOf)) : null;
         for (const old of existing) {
-          if (!written.has(old.key)) await this.deleteObject(formatObjectUri(this.store.scheme, { bucket, key: old.key }));
+          if (written.has(old.key) || (replaced !== null && !replaced.has(folderOf(old.key)))) continue;
+          await this.deleteObject(formatObjectUri(this.store.scheme, { bucket, key: old.key }));
         }
       }
       return { rows, location: formatObjectUri(this.store.scheme, { bucket, key: prefix }) };
@@ -211,9 +219,16 @@ export class ObjectStoreConnector implements ArrowConnector<ObjectReadTarget, st
     try {
       return await work();
     } catch (error) {
-      throw new UserError("decode_failed", `${this.description}: cannot read ${uri} into Arrow: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+      // A damaged file or a bad row already names the object and the line.
+      if (error instanceof UserError) throw error;
+      throw new UserError("decode_failed", `${this.description}: cannot read ${uri} into Arrow: ${messageOf(error)}`, {}, { cause: error });
     }
   }
+}
+
+/** The `…/col=value/` folder of an object key (up to its last `/`). */
+function folderOf(key: string): string {
+  return key.slice(0, key.lastIndexOf("/") + 1);
 }
 
 /** Format from the URI: a trailing `/` is a dataset; `.parquet`; `.csv`, `.csv.gz`, `.tsv(.gz)`, `.txt`. */

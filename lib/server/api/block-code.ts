@@ -4,9 +4,9 @@
  * at once, so it reads the files directly, with the same content-hash versions.
  */
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { blockFileName, type Pipeline } from "@/lib/core/model";
 import { contentVersion } from "@/lib/store/pipeline-files";
+import { resolveInside } from "@/lib/store/safe-path";
 
 export interface BlockCode {
   name: string;
@@ -24,7 +24,8 @@ export async function readAllBlockCode(dir: string, pipeline: Pipeline): Promise
   return Promise.all(
     pipeline.blocks.map(async (spec) => {
       try {
-        const code = await readFile(path.join(dir, blockFileName(spec)), "utf8");
+        // A block file may be a symlink: one leading outside the pipeline folder is refused, as on write.
+        const code = await readFile(await resolveInside(dir, blockFileName(spec)), "utf8");
         return { name: spec.name, code, version: contentVersion(code), exists: true };
       } catch (error) {
         if (isMissing(error)) return { name: spec.name, code: "", version: contentVersion(""), exists: false };

@@ -1,26 +1,40 @@
 /**
- * The shared boundary of the HTTP API (DESIGN §10): JSON error bodies `{error: {code, message, details?}}`
- * with the right status, zod parsing of bodies and params, and the `If-Match` version header.
+ * The shared boundary of the HTTP API: JSON error bodies `{error: {code, message, details?}}` with the
+ * status `ERROR_CODES` gives the code, zod parsing of bodies and params, and the `If-Match` version header.
  *
  * Why duck typing instead of `instanceof UserError`: route handlers are bundled by Next, so the error
  * classes they would import are a different module instance from the ones the engine (loaded by the
  * custom server) throws. Errors are recognised by their `kind` and `code` instead.
  */
 import { z } from "zod";
+import { ERROR_CODES, httpStatusOf, type ErrorCode } from "@/lib/core/error-codes";
+import type { ApiErrorBody } from "@/lib/core/api-contract";
 
-export interface ApiErrorBody {
-  error: { code: string; message: string; details?: Record<string, unknown> };
-}
+export type { ApiErrorBody } from "@/lib/core/api-contract";
+export { MAX_NAME_LENGTH, nameSchema, runIdSchema } from "@/lib/core/api-contract";
 
 /** An error raised by the API layer itself, with its status. */
 export class ApiError extends Error {
-  constructor(
+  private constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
     super(message);
+  }
+
+  /** A registered code: the status is the code's in `ERROR_CODES`. */
+  static of(code: ErrorCode, message: string, details?: Record<string, unknown>): ApiError {
+    return new ApiError(ERROR_CODES[code].status, code, message, details);
+  }
+
+  /**
+   * A code an engine validator produced (`duplicate_block`, `missing_upstream`, a triggers.yaml rule…): its
+   * registered status when it has one, else 422 like any user error.
+   */
+  static fromUserCode(code: string, message: string, details?: Record<string, unknown>): ApiError {
+    return new ApiError(httpStatusOf("user", code), code, message, details);
   }
 }
 
@@ -30,6 +44,7 @@ interface SluiceErrorLike {
   message: string;
   location?: Record<string, unknown>;
   currentVersion?: string;
+  details?: unknown;
 }
 
 function isSluiceErrorLike(value: unknown): value is SluiceErrorLike {
@@ -39,18 +54,13 @@ function isSluiceErrorLike(value: unknown): value is SluiceErrorLike {
   return (kind === "user" || kind === "operational" || kind === "unexpected") && typeof code === "string";
 }
 
-const NOT_FOUND = new Set(["not_found", "run_not_found", "block_run_not_found", "output_not_found", "unknown_block", "missing_block"]);
-const CONFLICT = new Set(["stale_version", "cycle", "already_exists"]);
-const BAD_INPUT = new Set(["invalid_name", "invalid_run_id", "invalid_attempt", "path_escape"]);
-
-/** The status of an engine error: 404 missing, 409 stale/cycle/exists, 400 bad input, 422 other user errors, 503 operational, 500 bugs. */
+/** The status of an engine error: its code's in `ERROR_CODES`, else 422 for user errors, 503 operational, 500 bugs. */
 export function statusOf(error: SluiceErrorLike): number {
-  if (error.kind === "unexpected") return 500;
-  if (error.kind === "operational") return 503;
-  if (NOT_FOUND.has(error.code)) return 404;
-  if (CONFLICT.has(error.code)) return 409;
-  if (BAD_INPUT.has(error.code)) return 400;
-  return 422;
+  return httpStatusOf(error.kind, error.code);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 export function errorResponse(status: number, code: string, message: string, details?: Record<string, unknown>): Response {
@@ -62,13 +72,23 @@ export function errorResponse(status: number, code: string, message: string, det
 export function toErrorResponse(error: unknown): Response {
   if (error instanceof ApiError) return errorResponse(error.status, error.code, error.message, error.details);
   if (isSluiceErrorLike(error)) {
-    const details: Record<string, unknown> = { ...(error.location ?? {}) };
+    // `details` carries what a caller can act on (e.g. the variable an API trigger refused).
+    const details: Record<string, unknown> = { ...(error.location ?? {}), ...(isRecord(error.details) ? error.details : {}) };
     if (typeof error.currentVersion === "string") details.current_version = error.currentVersion;
-    return errorResponse(statusOf(error), error.code, error.message, Object.keys(details).length > 0 ? details : undefined);
+    const status = statusOf(error);
+    if (status >= 500) console.error("sluice api: server error", error);
+    // Operational errors quote system errors, which name absolute paths of this machine.
+    const message = status >= 500 ? withoutAbsolutePaths(error.message) : error.message;
+    return errorResponse(status, error.code, message, Object.keys(details).length > 0 ? details : undefined);
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // A bug's message can hold anything (a file path, a stack line): it goes to the server's log only.
   console.error("sluice api: unexpected error", error);
-  return errorResponse(500, "internal", message);
+  return errorResponse(500, "internal", "the server failed to answer this request; the error is in the server's log");
+}
+
+/** `open '/srv/project/x.ts'` → `open '…'`: absolute paths (POSIX or Windows) taken out of a message. */
+export function withoutAbsolutePaths(message: string): string {
+  return message.replace(/(^|[\s'"(=:])(?:\/|[A-Za-z]:\\)[^\s'"),]*/g, "$1…");
 }
 
 /** Runs a handler and maps whatever it throws. */
@@ -90,9 +110,29 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: 
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const where = first && first.path.length > 0 ? `${first.path.map(String).join(".")}: ` : "";
-    throw new ApiError(400, "invalid_input", `invalid ${what}: ${where}${first?.message ?? "invalid"}`, zodDetails(parsed.error));
+    throw ApiError.of("invalid_input", `invalid ${what}: ${where}${first?.message ?? "invalid"}`, zodDetails(parsed.error));
   }
   return parsed.data;
+}
+
+/** How deeply arrays and objects may nest in a request body: far beyond any real one, far below the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The deepest nesting of arrays and objects in JSON text (brackets inside strings do not count). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 0x5c) i++;
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) inString = true;
+    else if (char === 0x5b || char === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (char === 0x5d || char === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 /** Reads and parses a JSON body (an empty body is `{}`). */
@@ -100,22 +140,20 @@ export async function readBody<T extends z.ZodType>(request: Request, schema: T)
   const text = await request.text();
   let value: unknown = {};
   if (text.trim().length > 0) {
+    // Validation walks the value recursively: a body nested thousands deep would overflow the stack.
+    if (jsonDepth(text) > MAX_JSON_DEPTH) throw ApiError.of("json_too_deep", `the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
     try {
       value = JSON.parse(text);
     } catch {
-      throw new ApiError(400, "invalid_json", "the request body is not valid JSON");
+      throw ApiError.of("invalid_json", "the request body is not valid JSON");
     }
   }
   return parseWith(schema, value, "request body");
 }
 
-/** The version a write is based on: `If-Match` (quotes and `W/` allowed) or the body's `version`. */
-export function expectedVersion(request: Request, bodyVersion?: string): string {
-  const header = request.headers.get("if-match");
-  const version = header ? header.replace(/^W\//, "").replace(/^"|"$/g, "") : bodyVersion;
-  if (!version) throw new ApiError(428, "version_required", "send the version this write is based on (If-Match header), so a stale write cannot overwrite newer content");
+/** The version a write is based on: the `If-Match` header (quotes and `W/` allowed) or the body's `version`. */
+export function expectedVersion(ifMatch: string | undefined, bodyVersion?: string): string {
+  const version = ifMatch ? ifMatch.replace(/^W\//, "").replace(/^"|"$/g, "") : bodyVersion;
+  if (!version) throw ApiError.of("version_required", "send the version this write is based on (If-Match header), so a stale write cannot overwrite newer content");
   return version;
 }
-
-export const nameSchema = z.string().regex(/^[a-z0-9_]+$/, "use lowercase letters, digits and _ only");
-export const runIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, "invalid run id");

@@ -1,5 +1,5 @@
 /**
- * What the runs pages show (DESIGN §8): history with filters (state, pipeline, trigger) and one run with
+ * What the runs pages show: history with filters (state, pipeline, trigger) and one run with
  * its block runs, every attempt, logs per attempt and variables. Server components call this directly;
  * live updates re-render them (the page refreshes while the run is active).
  */
@@ -92,11 +92,14 @@ export interface BlockView {
   duration_ms: number | null;
   rows: number | null;
   error: string | null;
+  /** Sensors: checks that found the condition false (pokes are not attempts). */
+  pokes: number;
+  last_poke_at: string | null;
   attempts: AttemptView[];
 }
 
 export interface RunView {
-  run: RunRow & { mode: string; block: string | null; variables: Record<string, unknown>; active: boolean };
+  run: RunRow & { mode: string; block: string | null; variables: Record<string, unknown>; data_interval: { start: string; end: string }; active: boolean };
   blocks: BlockView[];
 }
 
@@ -105,7 +108,7 @@ export async function runDetail(id: string): Promise<RunView> {
   parseWith(runIdSchema, id, "run id");
   const { runs, logs } = getServices();
   const found = await runs.getRun(id);
-  if (!found) throw new ApiError(404, "run_not_found", `there is no run ${id}`);
+  if (!found) throw ApiError.of("run_not_found", `there is no run ${id}`);
   const { run, blockRuns } = found;
   const attempts = await runs.listAttempts(id);
   const blocks: BlockView[] = [];
@@ -137,6 +140,8 @@ export async function runDetail(id: string): Promise<RunView> {
       duration_ms: b.durationMs,
       rows: b.rows,
       error: b.error?.message ?? null,
+      pokes: b.pokes,
+      last_poke_at: b.lastPokeAt,
       attempts: views,
     });
   }
@@ -155,6 +160,7 @@ export async function runDetail(id: string): Promise<RunView> {
       mode: run.mode,
       block: run.block,
       variables: run.variables,
+      data_interval: run.dataInterval,
       active: !isTerminalRunState(run.state),
     },
     blocks,

@@ -5,23 +5,11 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { BLOCK_TYPES, type BlockLanguage, type BlockType } from "../../core/model";
+import type { BlockTemplateFile } from "@/lib/core/api-contract";
+import { BLOCK_TYPES, type BlockLanguage } from "../../core/model";
 
-export interface BlockTemplateFile {
-  /** `io/<file name>`: stable, unique. */
-  id: string;
-  /** The file's stem (`http_csv_loader`): the new block's name stem. */
-  stem: string;
-  /** `HTTP CSV loader (TypeScript)`. */
-  label: string;
-  type: BlockType;
-  language: BlockLanguage;
-  /** The template's leading comment, as plain text. */
-  description: string;
-  /** The connection a SQL template runs in, named in its comment as `` `connection: <name>` ``. */
-  connection?: string;
-  code: string;
-}
+/** A usable template: `io/<file>` id, name stem, label, type, language, description, connection?, code. */
+export type { BlockTemplateFile } from "@/lib/core/api-contract";
 
 /** A file of the folder that is not a usable template, and why. */
 export interface TemplateProblem {
@@ -117,6 +105,6 @@ export function templatesDir(): string {
 }
 
 /** GET /api/templates → `{templates: [...], problems: [...]}`. */
-export async function listTemplates(): Promise<Response> {
-  return Response.json(await readTemplates(templatesDir()));
+export async function listTemplates(): Promise<{ templates: BlockTemplateFile[]; problems: TemplateProblem[] }> {
+  return readTemplates(templatesDir());
 }

@@ -1,50 +1,16 @@
 /**
- * `GET /api/workers` (DESIGN §10) and the workers page: what Flower is to Airflow. Live `sluice worker`
+ * `GET /api/workers` and the workers page: what Flower is to Airflow. Live `sluice worker`
  * processes from their heartbeats and job counts per queue, read from Redis by the server's
  * `QueueMonitor`. With the local executor there are no workers and no Redis: the answer says so, and how
  * to switch to queue mode.
  *
  * Type-only imports from the engine: this module is bundled by Next, the monitor lives in the server.
  */
+import type { WorkerRow, WorkersResponse } from "@/lib/core/api-contract";
 import type { QueueSnapshot, WorkerHeartbeat } from "../../worker/workers-info";
 import { getServices } from "../global-services";
 
-/** One block a worker is running. */
-export interface WorkerJobRow {
-  job_id: string;
-  queue: string;
-  run_id: string;
-  block: string;
-  /** 2+ when an earlier delivery was lost with its worker. */
-  delivery: number;
-  started_at: string;
-}
-
-export interface WorkerRow {
-  id: string;
-  host: string;
-  pid: number;
-  queues: string[];
-  concurrency: number;
-  state: "running" | "stopping";
-  started_at: string;
-  last_heartbeat: string;
-  current_jobs: WorkerJobRow[];
-  jobs_done: number;
-}
-
-export interface QueueRow {
-  queue: string;
-  waiting: number;
-  active: number;
-  delayed: number;
-  failed: number;
-  completed: number;
-}
-
-export type WorkersResponse =
-  | { executor: "queue"; prefix: string; checked_at: string; workers: WorkerRow[]; queues: QueueRow[] }
-  | { executor: "local"; message: string; enable: string };
+export type { QueueRow, WorkerRow, WorkersResponse } from "@/lib/core/api-contract";
 
 export const LOCAL_EXECUTOR_MESSAGE = "This server runs blocks with the local executor (worker threads in this process): there are no queue workers.";
 export const ENABLE_QUEUE_MODE =

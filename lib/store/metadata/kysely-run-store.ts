@@ -1,5 +1,5 @@
 /**
- * `RunStore` written once with Kysely, for every SQL dialect Sluice supports (DESIGN §6): the embedded
+ * `RunStore` written once with Kysely, for every SQL dialect Sluice supports: the embedded
  * SQLite store (`sqlite-run-store.ts`) and, later, PostgreSQL through `pg`. Queries stay within what both
  * dialects share: ISO-text times, JSON as text, `ON CONFLICT … DO UPDATE`, `UPDATE … RETURNING`.
  */
@@ -8,7 +8,7 @@ import { z } from "zod";
 import { UnexpectedError, UserError } from "../../core/errors";
 import type { RunMode, RunTrigger, Variables } from "../../core/model";
 import { BLOCK_RUN_STATES, RUN_STATES, isTerminalRunState, type BlockRunState, type RunState } from "../../core/run-model";
-import type { OutputRecord } from "../output-types";
+import type { OutputRecord } from "../../core/output-types";
 import { newSortableId } from "./ids";
 import type {
   BlockAttempt,
@@ -17,17 +17,24 @@ import type {
   BlockRunPatch,
   CreateRunInput,
   ListRunsFilter,
+  OrphanedRun,
+  OwnerLease,
   Run,
+  RunOwner,
+  RunOwnership,
   RunStatePatch,
   MetadataStore,
   RunWithBlockRuns,
 } from "./run-store";
-import type { BlockRunsTable, MetadataDatabase, RunsTable } from "./schema";
+import type { BlockRunsTable, MetadataDatabase, RunOwnersTable, RunsTable } from "./schema";
+import { pickStored } from "./stored-values";
 import { KyselyTriggerStore, type TriggerStore } from "./trigger-store";
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,200}$/;
 const RUN_TRIGGERS: readonly RunTrigger[] = ["manual", "schedule", "api", "backfill"];
 const RUN_MODES: readonly RunMode[] = ["pipeline", "block", "with_upstream", "from"];
+const OWNER_KINDS: readonly RunOwner["kind"][] = ["server", "cli", "scheduler", "worker"];
+const UNFINISHED_RUN_STATES: readonly RunState[] = ["queued", "running"];
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
 /** Rows per multi-row INSERT: far below SQLite's bound-parameter limit whatever the column count. */
@@ -51,9 +58,10 @@ const outputRecordSchema = z.object({
   }),
 });
 const variablesSchema = z.record(z.string(), z.json());
+const cachedInputsSchema = z.record(z.string(), outputRecordSchema.nullable());
 
 type RunRow = RunsTable;
-type BlockRunRow = { [K in keyof BlockRunsTable]: K extends "rows" | "duration_ms" ? number | string | null : BlockRunsTable[K] };
+type BlockRunRow = { [K in keyof BlockRunsTable]: K extends "rows" | "duration_ms" ? number | string | null : K extends "pokes" ? number : BlockRunsTable[K] };
 
 /** Runs a write exclusively among this process's stores sharing the database (identity when not needed). */
 export type ExclusiveWrite = <T>(work: () => Promise<T>) => Promise<T>;
@@ -77,12 +85,6 @@ function parseJson<T>(text: string | null, schema: z.ZodType<T>, what: string): 
   return parsed.data;
 }
 
-function pick<T extends string>(allowed: readonly T[], value: string, what: string): T {
-  const found = allowed.find((candidate) => candidate === value);
-  if (found === undefined) throw new UnexpectedError("corrupt_metadata", `stored ${what} ${JSON.stringify(value)} is not known`);
-  return found;
-}
-
 function toNumberOrNull(value: number | string | null): number | null {
   return value === null ? null : Number(value);
 }
@@ -91,17 +93,31 @@ function mapRun(row: RunRow): Run {
   return {
     id: row.id,
     pipeline: row.pipeline,
-    state: pick(RUN_STATES, row.state, "run state"),
-    trigger: pick(RUN_TRIGGERS, row.trigger_kind, "trigger kind"),
+    state: pickStored(RUN_STATES, row.state, "run state"),
+    trigger: pickStored(RUN_TRIGGERS, row.trigger_kind, "trigger kind"),
     triggerId: row.trigger_id,
     logicalDate: row.logical_date,
     variables: parseJson<Variables>(row.variables, variablesSchema, "variables") ?? {},
-    mode: pick(RUN_MODES, row.mode, "run mode"),
+    mode: pickStored(RUN_MODES, row.mode, "run mode"),
     block: row.target_block,
+    dataInterval: { start: row.data_interval_start ?? row.logical_date, end: row.data_interval_end ?? row.logical_date },
+    cachedInputs: parseJson<Record<string, OutputRecord | null>>(row.cached_inputs, cachedInputsSchema, "cached inputs") ?? {},
     createdAt: row.created_at,
     startedAt: row.started_at,
     endedAt: row.ended_at,
     error: row.error,
+  };
+}
+
+function mapOwner(row: RunOwnersTable): OwnerLease {
+  return {
+    id: row.id,
+    kind: pickStored(OWNER_KINDS, row.kind, "owner kind"),
+    host: row.host,
+    pid: Number(row.pid),
+    processStartedAt: row.process_started_at,
+    heartbeatAt: row.heartbeat_at,
+    leaseExpiresAt: row.lease_expires_at,
   };
 }
 
@@ -110,7 +126,7 @@ function mapBlockRun(row: BlockRunRow): BlockRun {
     id: row.id,
     runId: row.run_id,
     block: row.block,
-    state: pick(BLOCK_RUN_STATES, row.state, "block run state"),
+    state: pickStored(BLOCK_RUN_STATES, row.state, "block run state"),
     attempt: Number(row.attempt),
     queuedAt: row.queued_at,
     startedAt: row.started_at,
@@ -119,6 +135,8 @@ function mapBlockRun(row: BlockRunRow): BlockRun {
     output: parseJson<OutputRecord>(row.output, outputRecordSchema, "output record"),
     rows: toNumberOrNull(row.rows),
     durationMs: toNumberOrNull(row.duration_ms),
+    pokes: Number(row.pokes ?? 0),
+    lastPokeAt: row.last_poke_at ?? null,
   };
 }
 
@@ -165,10 +183,15 @@ export class KyselyRunStore implements MetadataStore {
       variables: JSON.stringify(input.variables),
       mode: input.mode,
       target_block: input.block ?? null,
+      data_interval_start: input.dataInterval?.start ?? input.logicalDate,
+      data_interval_end: input.dataInterval?.end ?? input.logicalDate,
+      cached_inputs: JSON.stringify(input.cachedInputs ?? {}),
       created_at: input.createdAt ?? new Date().toISOString(),
       started_at: null,
       ended_at: null,
       error: null,
+      owner_id: input.ownerId ?? null,
+      cancel_requested_at: null,
     };
     const blockRows = input.blocks.map((block, position) => ({
       id: newSortableId(),
@@ -184,6 +207,7 @@ export class KyselyRunStore implements MetadataStore {
       output: null,
       rows: null,
       duration_ms: null,
+      owner_id: null,
     }));
     await this.exclusive(() =>
       this.db.transaction().execute(async (trx: Transaction<MetadataDatabase>) => {
@@ -251,6 +275,9 @@ export class KyselyRunStore implements MetadataStore {
     if (patch.output !== undefined) set.output = outputJson(patch.output);
     if (patch.rows !== undefined) set.rows = patch.rows;
     if (patch.durationMs !== undefined) set.duration_ms = patch.durationMs;
+    if (patch.pokes !== undefined) set.pokes = patch.pokes;
+    if (patch.lastPokeAt !== undefined) set.last_poke_at = patch.lastPokeAt;
+    if (patch.ownerId !== undefined) set.owner_id = patch.ownerId;
     const row = await this.exclusive(() =>
       this.db.updateTable("block_runs").set(set).where("run_id", "=", runId).where("block", "=", block).returningAll().executeTakeFirst(),
     );
@@ -292,7 +319,7 @@ export class KyselyRunStore implements MetadataStore {
       runId: row.run_id,
       block: row.block,
       attempt: Number(row.attempt),
-      state: pick<BlockRunState>(BLOCK_RUN_STATES, row.state, "attempt state"),
+      state: pickStored<BlockRunState>(BLOCK_RUN_STATES, row.state, "attempt state"),
       startedAt: row.started_at,
       endedAt: row.ended_at,
       error: parseJson<BlockRunError>(row.error, blockRunErrorSchema, "block error"),
@@ -315,6 +342,36 @@ export class KyselyRunStore implements MetadataStore {
     return row ? parseJson<OutputRecord>(row.output, outputRecordSchema, "output record") : null;
   }
 
+  async latestSuccess(pipeline: string, block: string): Promise<{ runId: string; output: OutputRecord | null } | null> {
+    const row = await this.db
+      .selectFrom("block_runs as br")
+      .innerJoin("runs as r", "r.id", "br.run_id")
+      .select(["br.run_id", "br.output"])
+      .where("r.pipeline", "=", pipeline)
+      .where("br.block", "=", block)
+      .where("br.state", "=", "success")
+      .orderBy((eb) => eb.fn.coalesce("br.ended_at", "r.created_at"), "desc")
+      .orderBy("br.run_id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { runId: row.run_id, output: parseJson<OutputRecord>(row.output, outputRecordSchema, "output record") } : null;
+  }
+
+  async reopenRun(id: string): Promise<Run | null> {
+    // One conditional UPDATE: the state check and the move are atomic, so two retries of one run (or a retry
+    // racing the run's own end) cannot both win.
+    const row = await this.exclusive(() =>
+      this.db
+        .updateTable("runs")
+        .set({ state: "queued", ended_at: null, error: null })
+        .where("id", "=", id)
+        .where("state", "in", ["success", "failed", "cancelled"])
+        .returningAll()
+        .executeTakeFirst(),
+    );
+    return row ? mapRun(row) : null;
+  }
+
   async findRunsInState(states: readonly RunState[]): Promise<Run[]> {
     if (states.length === 0) return [];
     const rows = await this.db.selectFrom("runs").selectAll().where("state", "in", states).orderBy("id").execute();
@@ -330,6 +387,131 @@ export class KyselyRunStore implements MetadataStore {
         return Number(result.numDeletedRows) > 0;
       }),
     );
+  }
+
+  async registerOwner(owner: RunOwner, lease: { at: string; leaseExpiresAt: string }): Promise<void> {
+    const row: RunOwnersTable = {
+      id: owner.id,
+      kind: owner.kind,
+      host: owner.host,
+      pid: owner.pid,
+      process_started_at: owner.processStartedAt,
+      heartbeat_at: lease.at,
+      lease_expires_at: lease.leaseExpiresAt,
+    };
+    await this.exclusive(() =>
+      this.db
+        .insertInto("run_owners")
+        .values(row)
+        .onConflict((oc) => oc.column("id").doUpdateSet({ heartbeat_at: row.heartbeat_at, lease_expires_at: row.lease_expires_at }))
+        .execute(),
+    );
+  }
+
+  async renewOwnerLease(ownerId: string, lease: { at: string; leaseExpiresAt: string }): Promise<boolean> {
+    const result = await this.exclusive(() =>
+      this.db
+        .updateTable("run_owners")
+        .set({ heartbeat_at: lease.at, lease_expires_at: lease.leaseExpiresAt })
+        .where("id", "=", ownerId)
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async claimRun(runId: string, ownerId: string): Promise<void> {
+    await this.exclusive(() => this.db.updateTable("runs").set({ owner_id: ownerId, cancel_requested_at: null }).where("id", "=", runId).execute());
+  }
+
+  async releaseOwner(ownerId: string): Promise<void> {
+    await this.exclusive(() => this.db.deleteFrom("run_owners").where("id", "=", ownerId).execute());
+  }
+
+  async getRunOwnership(runId: string): Promise<RunOwnership | null> {
+    const row = await this.db.selectFrom("runs").select(["owner_id", "cancel_requested_at"]).where("id", "=", runId).executeTakeFirst();
+    if (!row) return null;
+    const owner = row.owner_id === null ? undefined : await this.db.selectFrom("run_owners").selectAll().where("id", "=", row.owner_id).executeTakeFirst();
+    return { ownerId: row.owner_id, owner: owner ? mapOwner(owner) : null, cancelRequestedAt: row.cancel_requested_at };
+  }
+
+  async requestCancel(runId: string, at: string): Promise<boolean> {
+    const result = await this.exclusive(() =>
+      this.db
+        .updateTable("runs")
+        .set((eb) => ({ cancel_requested_at: eb.fn.coalesce("cancel_requested_at", eb.val(at)) }))
+        .where("id", "=", runId)
+        .where("state", "in", UNFINISHED_RUN_STATES)
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async findCancelRequests(ownerId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("runs")
+      .select("id")
+      .where("owner_id", "=", ownerId)
+      .where("state", "in", UNFINISHED_RUN_STATES)
+      .where("cancel_requested_at", "is not", null)
+      .orderBy("id")
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  async findOrphanedRuns(now: string): Promise<OrphanedRun[]> {
+    const rows = await this.db
+      .selectFrom("runs as r")
+      .leftJoin("run_owners as o", "o.id", "r.owner_id")
+      .selectAll("r")
+      .select([
+        "o.id as o_id",
+        "o.kind as o_kind",
+        "o.host as o_host",
+        "o.pid as o_pid",
+        "o.process_started_at as o_process_started_at",
+        "o.heartbeat_at as o_heartbeat_at",
+        "o.lease_expires_at as o_lease_expires_at",
+      ])
+      .where("r.state", "in", UNFINISHED_RUN_STATES)
+      .where((eb) => eb.or([eb("o.id", "is", null), eb("o.lease_expires_at", "<", now)]))
+      .orderBy("r.id")
+      .execute();
+    return rows.map((row) => {
+      const owner =
+        row.o_id === null || row.o_kind === null || row.o_host === null || row.o_pid === null || row.o_process_started_at === null || row.o_heartbeat_at === null || row.o_lease_expires_at === null
+          ? null
+          : mapOwner({
+              id: row.o_id,
+              kind: row.o_kind,
+              host: row.o_host,
+              pid: row.o_pid,
+              process_started_at: row.o_process_started_at,
+              heartbeat_at: row.o_heartbeat_at,
+              lease_expires_at: row.o_lease_expires_at,
+            });
+      return { run: mapRun(row), ownerId: row.owner_id, owner, cancelRequestedAt: row.cancel_requested_at };
+    });
+  }
+
+  async removeExpiredOwners(now: string): Promise<number> {
+    const result = await this.exclusive(() =>
+      this.db
+        .deleteFrom("run_owners")
+        .where("lease_expires_at", "<", now)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom("runs")
+                .select("runs.id")
+                .whereRef("runs.owner_id", "=", "run_owners.id")
+                .where("runs.state", "in", UNFINISHED_RUN_STATES),
+            ),
+          ),
+        )
+        .executeTakeFirst(),
+    );
+    return Number(result.numDeletedRows);
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,10 @@
 /**
- * Schema migrations in code (DESIGN §6): one list for SQLite and PostgreSQL, applied with Kysely's
+ * Schema migrations in code: one list for SQLite and PostgreSQL, applied with Kysely's
  * `Migrator` when a store opens. Only dialect-neutral schema builder calls are used here; a migration is
  * never edited once released — add a new one.
  */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
-import { UnexpectedError } from "../../core/errors";
+import { messageOf, UnexpectedError } from "../../core/errors";
 
 /** Migrations by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -150,6 +150,71 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.dropTable("trigger_state").ifExists().execute();
     },
   },
+  "0003_run_ownership": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One row per live process that drives runs; its lease is renewed by heartbeat. Recovery fails the
+      // runs of an owner whose lease expired, and only those (a live process's runs are never touched).
+      await db.schema
+        .createTable("run_owners")
+        .ifNotExists()
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("host", "text", (c) => c.notNull())
+        .addColumn("pid", "integer", (c) => c.notNull())
+        .addColumn("process_started_at", "text", (c) => c.notNull())
+        .addColumn("heartbeat_at", "text", (c) => c.notNull())
+        .addColumn("lease_expires_at", "text", (c) => c.notNull())
+        .execute();
+      // SQLite adds one column per ALTER TABLE statement.
+      await db.schema.alterTable("runs").addColumn("owner_id", "text").execute();
+      await db.schema.alterTable("runs").addColumn("cancel_requested_at", "text").execute();
+      await db.schema.alterTable("block_runs").addColumn("owner_id", "text").execute();
+      await db.schema.createIndex("runs_owner_state").ifNotExists().on("runs").columns(["owner_id", "state"]).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropIndex("runs_owner_state").ifExists().execute();
+      await db.schema.alterTable("block_runs").dropColumn("owner_id").execute();
+      await db.schema.alterTable("runs").dropColumn("cancel_requested_at").execute();
+      await db.schema.alterTable("runs").dropColumn("owner_id").execute();
+      await db.schema.dropTable("run_owners").ifExists().execute();
+    },
+  },
+  "0004_retry_in_place": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A retry re-runs blocks inside the same run, so the run must remember what its blocks saw: the data
+      // interval, and the upstream outputs it read from earlier runs (JSON `{block: OutputRecord | null}`).
+      await db.schema.alterTable("runs").addColumn("data_interval_start", "text").execute();
+      await db.schema.alterTable("runs").addColumn("data_interval_end", "text").execute();
+      await db.schema.alterTable("runs").addColumn("cached_inputs", "text").execute();
+      // A sensor's pokes are not attempts: counted here, with the time of the last one.
+      await db.schema.alterTable("block_runs").addColumn("pokes", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable("block_runs").addColumn("last_poke_at", "text").execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable("block_runs").dropColumn("last_poke_at").execute();
+      await db.schema.alterTable("block_runs").dropColumn("pokes").execute();
+      await db.schema.alterTable("runs").dropColumn("cached_inputs").execute();
+      await db.schema.alterTable("runs").dropColumn("data_interval_end").execute();
+      await db.schema.alterTable("runs").dropColumn("data_interval_start").execute();
+    },
+  },
+  "0005_claim_locks": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One row per limited resource (a trigger's max_active_runs, a backfill's concurrency). A claim upserts
+      // the row first: in PostgreSQL that row lock makes concurrent claims of one trigger take turns, so
+      // "count the active runs, then insert the claim" cannot be passed by two schedulers at once. Nothing
+      // is counted here: the active runs are always counted from `runs` and `scheduled_runs`.
+      await db.schema
+        .createTable("claim_locks")
+        .ifNotExists()
+        .addColumn("lock_key", "text", (c) => c.primaryKey())
+        .addColumn("locked_at", "text", (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable("claim_locks").ifExists().execute();
+    },
+  },
 };
 
 /** Hands the in-code migrations to Kysely's `Migrator` (no migration folder to ship or find at run time). */
@@ -172,7 +237,7 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, options: { migrationTa
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     throw new UnexpectedError("migration_failed", `metadata migration ${failed} failed: ${reason}`, {}, { cause: error });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Chooses the metadata store from the environment (DESIGN §6): PostgreSQL when `DATABASE_URL` is set,
+ * Chooses the metadata store from the environment: PostgreSQL when `DATABASE_URL` is set,
  * else the embedded SQLite file. One place, so the server, the CLI and the standalone scheduler can never
  * disagree about where runs live.
  */

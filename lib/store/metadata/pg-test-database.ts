@@ -1,5 +1,5 @@
 /**
- * Test helper: a throw-away schema in the real PostgreSQL on this machine (STYLE §8: integration tests
+ * Test helper: a throw-away schema in the real PostgreSQL on this machine (integration tests
  * use the real database), so concurrent test files never see each other's rows.
  */
 import { randomBytes } from "node:crypto";

@@ -1,7 +1,9 @@
 import { Client } from "pg";
+import { MIGRATIONS } from "./migrations";
 import { createRunStore } from "./open-run-store";
 import { dropSchema, freshSchemaName, TEST_DATABASE_URL } from "./pg-test-database";
 import { PostgresRunStore } from "./postgres-run-store";
+import { ownershipContract } from "./ownership.contract";
 import { runStoreContract } from "./run-store.contract";
 import { SqliteRunStore } from "./sqlite-run-store";
 import { triggerStoreContract } from "./trigger-store.contract";
@@ -16,6 +18,7 @@ function pgFixture() {
 
 runStoreContract("postgres (own schema)", async () => pgFixture());
 triggerStoreContract("postgres (own schema)", async () => pgFixture());
+ownershipContract("postgres (own schema)", async () => pgFixture());
 
 describe("PostgresRunStore", () => {
   it("puts its tables in the given schema and migrates once when two stores open together", async () => {
@@ -38,7 +41,7 @@ describe("PostgresRunStore", () => {
           expect.arrayContaining(["block_attempts", "block_runs", "runs", "scheduled_runs", "trigger_state", "backfills", "backfill_runs", "trigger_tokens"]),
         );
         const migrations = await client.query<{ name: string }>(`SELECT name FROM "${schema}".kysely_migration ORDER BY name`);
-        expect(migrations.rows.map((r) => r.name)).toEqual(["0001_runs", "0002_triggers"]);
+        expect(migrations.rows.map((r) => r.name)).toEqual(Object.keys(MIGRATIONS).sort());
       } finally {
         await client.end();
       }
@@ -64,7 +67,7 @@ describe("PostgresRunStore", () => {
         const { rows } = await client.query<{ id: string }>(`SELECT id FROM "${schema}".runs`);
         expect(rows.map((r) => r.id)).toEqual([run.id]);
         const migrations = await client.query<{ name: string }>(`SELECT name FROM "${schema}".kysely_migration ORDER BY name`);
-        expect(migrations.rows).toHaveLength(2);
+        expect(migrations.rows).toHaveLength(Object.keys(MIGRATIONS).length);
       } finally {
         await store.close();
       }

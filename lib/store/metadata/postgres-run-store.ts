@@ -1,5 +1,5 @@
 /**
- * The production metadata store (DESIGN §6): PostgreSQL through `pg`, chosen when `DATABASE_URL` is set,
+ * The production metadata store: PostgreSQL through `pg`, chosen when `DATABASE_URL` is set,
  * for a server with several processes or machines (distributed workers, a standalone scheduler). The
  * queries are the shared Kysely ones (`KyselyRunStore`); only the connection differs. PostgreSQL
  * serialises concurrent writers itself, so no in-process write lock is needed, and Kysely's Migrator

@@ -1,10 +1,10 @@
 /**
- * The contract every `RunStore` passes (STYLE §6: one suite per interface). Run it from a `*.test.ts` with
+ * The contract every `RunStore` passes (one suite per interface, run against every implementation). Run it from a `*.test.ts` with
  * a fixture that opens stores on one fresh database: `open()` may be called several times to get several
  * stores on the same database, as the server, the CLI and the scheduler have.
  */
 import { UserError } from "../../core/errors";
-import type { OutputRecord } from "../output-types";
+import type { OutputRecord } from "../../core/output-types";
 import type { RunStore } from "./run-store";
 
 /** A fresh database for one test, on which several stores can be opened. */
@@ -289,6 +289,48 @@ export function runStoreContract(name: string, makeStore: () => Promise<RunStore
       expect(final).toBeLessThanOrEqual(40);
       await other.updateBlockRun(shared, "clean", { state: "running", attempt: 41 });
       expect((await store.getRun(shared))?.blockRuns[1].attempt).toBe(41);
+    });
+
+    it("keeps a run's data interval and the earlier outputs it read; counts a sensor's pokes", async () => {
+      const cached = output("older_run", "load", 5);
+      const run = await store.createRun({
+        ...baseRun(),
+        logicalDate: "2026-10-01T00:00:00.000Z",
+        dataInterval: { start: "2026-10-01T00:00:00.000Z", end: "2026-10-02T00:00:00.000Z" },
+        cachedInputs: { load: cached, exported: null },
+        blocks: ["clean", "save"],
+      });
+      const found = await store.getRun(run.id);
+      expect(found?.run.dataInterval).toEqual({ start: "2026-10-01T00:00:00.000Z", end: "2026-10-02T00:00:00.000Z" });
+      expect(found?.run.cachedInputs).toEqual({ load: cached, exported: null });
+      const plain = await store.createRun({ ...baseRun(), logicalDate: T0 });
+      expect((await store.getRun(plain.id))?.run.dataInterval).toEqual({ start: T0, end: T0 });
+      expect((await store.getRun(plain.id))?.blockRuns[0]).toMatchObject({ pokes: 0, lastPokeAt: null });
+      await store.updateBlockRun(plain.id, "load", { state: "running", pokes: 3, lastPokeAt: T1 });
+      expect((await store.getRun(plain.id))?.blockRuns[0]).toMatchObject({ state: "running", pokes: 3, lastPokeAt: T1 });
+    });
+
+    it("finds the latest success of a block even without output (an exporter)", async () => {
+      const first = await store.createRun({ ...baseRun(), createdAt: T0 });
+      await store.updateBlockRun(first.id, "save", { state: "success", endedAt: T1 });
+      await store.updateBlockRun(first.id, "load", { state: "success", endedAt: T1, output: output(first.id, "load", 3) });
+      expect(await store.latestSuccess("etl", "save")).toEqual({ runId: first.id, output: null });
+      expect(await store.latestSuccess("etl", "load")).toEqual({ runId: first.id, output: output(first.id, "load", 3) });
+      expect(await store.latestSuccess("etl", "clean")).toBeNull();
+    });
+
+    it("reopens a finished run for a retry exactly once, and never a live one", async () => {
+      const run = await store.createRun(baseRun());
+      expect(await store.reopenRun(run.id)).toBeNull(); // queued: live
+      await store.updateRunState(run.id, "running", { at: T0 });
+      expect(await store.reopenRun(run.id)).toBeNull();
+      await store.updateRunState(run.id, "failed", { at: T1, error: "boom" });
+      const other = await another();
+      const results = await Promise.all([store.reopenRun(run.id), other.reopenRun(run.id), store.reopenRun(run.id)]);
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      const after = await store.getRun(run.id);
+      expect(after?.run).toMatchObject({ state: "queued", endedAt: null, error: null, startedAt: T0 });
+      expect(await store.reopenRun("no_such_run")).toBeNull();
     });
   });
 }

@@ -1,5 +1,5 @@
 /**
- * The run metadata store (DESIGN §4, §6): runs, block runs and the history of block attempts, behind one
+ * The run metadata store: runs, block runs and the history of block attempts, behind one
  * interface so that the embedded SQLite store and the PostgreSQL store are interchangeable and pass the
  * same contract suite (`run-store.contract.ts`).
  *
@@ -9,7 +9,7 @@
 import type { ErrorKind } from "../../core/errors";
 import type { RunMode, RunTrigger, Variables } from "../../core/model";
 import type { BlockRunState, RunState } from "../../core/run-model";
-import type { OutputRecord } from "../output-types";
+import type { OutputRecord } from "../../core/output-types";
 import type { TriggerStore } from "./trigger-store";
 
 /** A pipeline run. Times are ISO strings. */
@@ -26,6 +26,13 @@ export interface Run {
   mode: RunMode;
   /** The block a `block`, `with_upstream` or `from` run is about; null for whole-pipeline runs. */
   block: string | null;
+  /** What its blocks see as `ctx.dataInterval`; kept so that a retry sees the same. */
+  dataInterval: { start: string; end: string };
+  /**
+   * Upstream outputs the run read from earlier runs (a `block` or `from` run), by block; null for an upstream
+   * that succeeded without output. A retry reuses exactly these, never a newer run's.
+   */
+  cachedInputs: Record<string, OutputRecord | null>;
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
@@ -55,6 +62,9 @@ export interface BlockRun {
   output: OutputRecord | null;
   rows: number | null;
   durationMs: number | null;
+  /** Sensors: checks that found the condition false so far (pokes are not attempts). */
+  pokes: number;
+  lastPokeAt: string | null;
 }
 
 /** One attempt of a block run, kept for the history even after a retry succeeds. */
@@ -79,10 +89,16 @@ export interface CreateRunInput {
   variables: Variables;
   mode: RunMode;
   block?: string | null;
+  /** Defaults to `{start: logicalDate, end: logicalDate}`. */
+  dataInterval?: { start: string; end: string };
+  /** Upstream outputs read from earlier runs; default none. */
+  cachedInputs?: Record<string, OutputRecord | null>;
   /** Every block the run will execute, in pipeline order; each gets a `pending` block run. */
   blocks: readonly string[];
   /** Defaults to now. */
   createdAt?: string;
+  /** The process that will drive the run (`registerOwner` first); recovery spares it while its lease holds. */
+  ownerId?: string;
 }
 
 /** A run with all its block runs: what the run pages and recovery read in one call. */
@@ -123,6 +139,39 @@ export interface BlockRunPatch {
   output?: OutputRecord | null;
   rows?: number | null;
   durationMs?: number | null;
+  pokes?: number;
+  lastPokeAt?: string | null;
+  /** The process executing this block run now. */
+  ownerId?: string | null;
+}
+
+/** A process that drives runs: the server, `sluice run`, `sluice scheduler` or a worker. */
+export interface RunOwner {
+  /** Random per process start: a restarted process with a reused pid is a different owner. */
+  id: string;
+  kind: "server" | "cli" | "scheduler" | "worker";
+  host: string;
+  pid: number;
+  processStartedAt: string;
+}
+
+/** An owner with its lease as last renewed. */
+export interface OwnerLease extends RunOwner {
+  heartbeatAt: string;
+  leaseExpiresAt: string;
+}
+
+/** Who drives a run and whether someone asked to cancel it. */
+export interface RunOwnership {
+  ownerId: string | null;
+  /** Null when the run has no owner (created before ownership existed) or its owner's row is gone. */
+  owner: OwnerLease | null;
+  cancelRequestedAt: string | null;
+}
+
+/** An unfinished run nobody can drive any more: its owner's lease expired, or it never had a live owner. */
+export interface OrphanedRun extends RunOwnership {
+  run: Run;
 }
 
 /** The run metadata store; every method is atomic on its own, state rules are the caller's (lib/core). */
@@ -143,10 +192,42 @@ export interface RunStore {
   listAttempts(runId: string, block?: string): Promise<BlockAttempt[]>;
   /** The output of the newest successful block run of this block in this pipeline (cached upstreams). */
   latestSuccessfulOutput(pipeline: string, block: string): Promise<OutputRecord | null>;
+  /**
+   * The newest successful block run of this block in this pipeline, with its output or null when it
+   * returned nothing (an exporter, a sensor): a cached upstream that orders its downstream without data.
+   * Null when the block never succeeded.
+   */
+  latestSuccess(pipeline: string, block: string): Promise<{ runId: string; output: OutputRecord | null } | null>;
+  /**
+   * Moves a finished run back to `queued` for a retry inside the same run, atomically: of two callers (or a
+   * caller racing the run's end) only one gets the run; null when the run is not finished (or missing).
+   */
+  reopenRun(id: string): Promise<Run | null>;
   /** Runs in any of these states, oldest first (start-up recovery of orphaned runs). */
   findRunsInState(states: readonly RunState[]): Promise<Run[]>;
   /** Deletes a run with its block runs and attempts; false when there was none. */
   deleteRun(id: string): Promise<boolean>;
+  /** Records (or re-records) a live owner holding a lease until `leaseExpiresAt`. */
+  registerOwner(owner: RunOwner, lease: { at: string; leaseExpiresAt: string }): Promise<void>;
+  /** Extends an owner's lease; false when its row is gone (recovery judged it dead): it must stop its runs. */
+  renewOwnerLease(ownerId: string, lease: { at: string; leaseExpiresAt: string }): Promise<boolean>;
+  /**
+   * Makes this owner the driver of an existing run (a retry re-opening a finished run, maybe in another
+   * process than the one that created it) and clears an earlier cancel request.
+   */
+  claimRun(runId: string, ownerId: string): Promise<void>;
+  /** Removes an owner that stopped in order (its runs are finished or cancelled). */
+  releaseOwner(ownerId: string): Promise<void>;
+  /** The owner of a run and its cancel request, or null when there is no such run. */
+  getRunOwnership(runId: string): Promise<RunOwnership | null>;
+  /** Asks the owner of an unfinished run to cancel it; false when the run is finished or unknown. */
+  requestCancel(runId: string, at: string): Promise<boolean>;
+  /** Unfinished runs of this owner that someone asked to cancel (polled by the owner, so indexed). */
+  findCancelRequests(ownerId: string): Promise<string[]>;
+  /** Queued or running runs whose owner's lease expired before `now`, or that have no live owner row; oldest first. */
+  findOrphanedRuns(now: string): Promise<OrphanedRun[]>;
+  /** Deletes owners whose lease expired before `now` and who drive no unfinished run; returns how many. */
+  removeExpiredOwners(now: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -23,6 +23,15 @@ export interface RunsTable {
   started_at: string | null;
   ended_at: string | null;
   error: string | null;
+  /** The `run_owners` row of the process driving the run (migration 0003); null for runs from before it. */
+  owner_id: string | null;
+  /** When someone asked to cancel the run; its owner notices and stops it. */
+  cancel_requested_at: string | null;
+  /** The data interval its blocks see (migration 0004); null for runs from before it (then the logical date). */
+  data_interval_start: string | null;
+  data_interval_end: string | null;
+  /** JSON `{block: OutputRecord | null}`: upstream outputs the run read from earlier runs, reused by a retry. */
+  cached_inputs: string | null;
 }
 
 /** The latest state of each block of a run; unique per (run_id, block). */
@@ -43,6 +52,23 @@ export interface BlockRunsTable {
   output: string | null;
   rows: Count;
   duration_ms: Count;
+  /** The `run_owners` row of the process that last started this block run (migration 0003). */
+  owner_id: string | null;
+  /** Sensors: how many times the condition was checked and found false (migration 0004). */
+  pokes: ColumnType<number, number | undefined, number>;
+  last_poke_at: string | null;
+}
+
+/** A process that drives runs, with the lease it renews by heartbeat (migration 0003). */
+export interface RunOwnersTable {
+  id: string;
+  /** `server` | `cli` | `scheduler` | `worker`. */
+  kind: string;
+  host: string;
+  pid: number;
+  process_started_at: string;
+  heartbeat_at: string;
+  lease_expires_at: string;
 }
 
 /** History: one row per (run_id, block, attempt). */
@@ -118,6 +144,16 @@ export interface TriggerTokensTable {
   created_at: string;
 }
 
+/**
+ * One row per limited resource (migration 0005): a claim bounded by `max_active_runs` or a backfill's
+ * concurrency upserts its row first, so that concurrent claims of one resource take turns.
+ */
+export interface ClaimLocksTable {
+  /** `["trigger", pipeline, triggerId]` or `["backfill", backfillId]` as JSON. */
+  lock_key: string;
+  locked_at: string;
+}
+
 /** Every table of the metadata database, for `Kysely<MetadataDatabase>`. */
 export interface MetadataDatabase {
   runs: RunsTable;
@@ -128,4 +164,6 @@ export interface MetadataDatabase {
   backfills: BackfillsTable;
   backfill_runs: BackfillRunsTable;
   trigger_tokens: TriggerTokensTable;
+  run_owners: RunOwnersTable;
+  claim_locks: ClaimLocksTable;
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { ownershipContract } from "./ownership.contract";
 import { runStoreContract } from "./run-store.contract";
 import { SqliteRunStore } from "./sqlite-run-store";
 import { triggerStoreContract } from "./trigger-store.contract";
@@ -18,6 +19,7 @@ function sqliteFixture() {
 
 runStoreContract("sqlite (temp file)", async () => sqliteFixture());
 triggerStoreContract("sqlite (temp file)", async () => sqliteFixture());
+ownershipContract("sqlite (temp file)", async () => sqliteFixture());
 
 describe("SqliteRunStore", () => {
   let dir: string;

@@ -1,5 +1,5 @@
 /**
- * The embedded metadata store (DESIGN §6): SQLite through better-sqlite3, in WAL mode, in a file under the
+ * The embedded metadata store: SQLite through better-sqlite3, in WAL mode, in a file under the
  * data directory, shared by the server, the CLI, the scheduler and local workers at the same time.
  *
  * Sharing one file safely takes three things:

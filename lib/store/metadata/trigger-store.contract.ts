@@ -1,5 +1,5 @@
 /**
- * The contract every `TriggerStore` passes (STYLE §6), run against SQLite and PostgreSQL. Same fixture
+ * The contract every `TriggerStore` passes, run against SQLite and PostgreSQL. Same fixture
  * shape as the run store contract: `open()` may be called several times for several stores on one database.
  */
 import type { RunStoreFixture } from "./run-store.contract";
@@ -98,6 +98,88 @@ export function triggerStoreContract(name: string, makeFixture: () => Promise<Me
       expect(await store.triggers.claimScheduledRun({ pipeline: "etl", triggerId: "u", logicalDate: slots[0], at: T0 })).toBe(true);
       expect(await store.triggers.claimScheduledRun({ pipeline: "etl2", triggerId: "t", logicalDate: slots[0], at: T0 })).toBe(true);
       expect(await store.triggers.claimScheduledRun({ pipeline: "etl", triggerId: "t", logicalDate: slots[0], at: T1, status: "skipped" })).toBe(false);
+    });
+
+    it.each([1, 2])("admits exactly max_active_runs %i of many concurrent claims for different dates, across stores", async (max) => {
+      const stores = [store, await another(), await another()];
+      const dates = Array.from({ length: 12 }, (_, i) => `2024-05-01T${String(i).padStart(2, "0")}:00:00.000Z`);
+      const attempts = stores.flatMap((s) =>
+        dates.map((logicalDate) => s.triggers.claimScheduledRunWithinLimit({ pipeline: "etl", triggerId: "limited", logicalDate, at: T0, maxActiveRuns: max, onFull: "wait" })),
+      );
+      const outcomes = await Promise.all(attempts);
+      expect(outcomes.filter((o) => o === "claimed")).toHaveLength(max);
+      expect(outcomes.every((o) => o === "claimed" || o === "full" || o === "taken")).toBe(true);
+      const claims = await store.triggers.listScheduledRuns("etl", "limited");
+      expect(claims).toHaveLength(max);
+      expect(claims.every((c) => c.status === "claimed")).toBe(true);
+      // Skip policy, racing the same way: still only `max` active; every other date recorded as skipped once.
+      const skipping = await Promise.all(
+        stores.flatMap((s) =>
+          dates.map((logicalDate) => s.triggers.claimScheduledRunWithinLimit({ pipeline: "etl", triggerId: "skipper", logicalDate, at: T0, maxActiveRuns: max, onFull: "skip" })),
+        ),
+      );
+      expect(skipping.filter((o) => o === "claimed")).toHaveLength(max);
+      expect(skipping.filter((o) => o === "skipped")).toHaveLength(dates.length - max);
+      const recorded = await store.triggers.listScheduledRuns("etl", "skipper");
+      expect(recorded.filter((c) => c.status === "skipped")).toHaveLength(dates.length - max);
+    });
+
+    it("counts a trigger's active runs and unstarted claims for max_active_runs, and frees the slot when the run ends", async () => {
+      const t = store.triggers;
+      const D = (hour: number) => `2024-06-01T${String(hour).padStart(2, "0")}:00:00.000Z`;
+      const claim = (logicalDate: string, maxActiveRuns = 1) => t.claimScheduledRunWithinLimit({ pipeline: "etl", triggerId: "t", logicalDate, at: T0, maxActiveRuns, onFull: "wait" });
+      const startRun = async (logicalDate: string) => {
+        const run = await store.createRun({ pipeline: "etl", trigger: "schedule", triggerId: "t", logicalDate, variables: {}, mode: "pipeline", blocks: ["a"] });
+        return run.id;
+      };
+      expect(await claim(D(0))).toBe("claimed");
+      expect(await claim(D(0))).toBe("taken");
+      // Claimed, run not recorded yet: the claim holds the slot.
+      expect(await claim(D(1))).toBe("full");
+      // The run recorded but its claim not yet marked started: counted once, not twice.
+      const first = await startRun(D(0));
+      expect(await claim(D(1))).toBe("full");
+      expect(await claim(D(1), 2)).toBe("claimed");
+      await t.releaseClaim("etl", "t", D(1));
+      await t.finishClaim("etl", "t", D(0), { status: "started", runId: first });
+      await store.updateRunState(first, "running", { at: T1 });
+      expect(await claim(D(1))).toBe("full");
+      // Manual runs of the pipeline do not count; the run ending frees the slot.
+      await store.createRun({ pipeline: "etl", trigger: "manual", triggerId: "t", logicalDate: D(9), variables: {}, mode: "pipeline", blocks: ["a"] });
+      await store.updateRunState(first, "failed", { at: T2 });
+      expect(await claim(D(1))).toBe("claimed");
+      const second = await startRun(D(1));
+      await t.finishClaim("etl", "t", D(1), { status: "started", runId: second });
+      await store.updateRunState(second, "cancelled", { at: T2 });
+      // A claim released after a failed start frees its slot too.
+      expect(await claim(D(2))).toBe("claimed");
+      await t.releaseClaim("etl", "t", D(2));
+      // A run retried in place is active again: it holds the slot although it was admitted long ago.
+      expect(await store.reopenRun(first)).not.toBeNull();
+      expect(await claim(D(2))).toBe("full");
+      await store.updateRunState(first, "success", { at: T2 });
+      expect(await claim(D(2))).toBe("claimed");
+      // Another trigger, or the same trigger name in another pipeline, has its own limit.
+      expect(await t.claimScheduledRunWithinLimit({ pipeline: "etl", triggerId: "u", logicalDate: D(2), at: T0, maxActiveRuns: 1, onFull: "wait" })).toBe("claimed");
+      expect(await t.claimScheduledRunWithinLimit({ pipeline: "etl2", triggerId: "t", logicalDate: D(2), at: T0, maxActiveRuns: 1, onFull: "wait" })).toBe("claimed");
+    });
+
+    it("admits a backfill's slots up to its concurrency under concurrent claims, and more as runs end", async () => {
+      const slots = Array.from({ length: 8 }, (_, i) => ({ logicalDate: `2024-05-0${i + 1}T00:00:00.000Z`, intervalEnd: `2024-05-0${i + 2}T00:00:00.000Z` }));
+      const backfill = await store.triggers.createBackfill({ pipeline: "etl", triggerId: "t", rangeStart: T0, rangeEnd: T2, concurrency: 2, slots, createdAt: T0 });
+      const stores = [store, await another()];
+      const outcomes = await Promise.all(stores.flatMap((s) => slots.map((slot) => s.triggers.claimBackfillRunWithinLimit(backfill.id, slot.logicalDate, T0, 2))));
+      expect(outcomes.filter((o) => o === "claimed")).toHaveLength(2);
+      const claimed = await store.triggers.listBackfillRuns(backfill.id);
+      expect(claimed).toHaveLength(2);
+      const run = await store.createRun({ pipeline: "etl", trigger: "backfill", triggerId: "t", logicalDate: claimed[0].logicalDate, variables: {}, mode: "pipeline", blocks: ["a"] });
+      await store.triggers.setBackfillRunId(backfill.id, claimed[0].logicalDate, run.id);
+      const free = slots.find((s) => !claimed.some((c) => c.logicalDate === s.logicalDate));
+      if (!free) throw new Error("no free slot");
+      expect(await store.triggers.claimBackfillRunWithinLimit(backfill.id, free.logicalDate, T0, 2)).toBe("full");
+      await store.updateRunState(run.id, "success", { at: T1 });
+      expect(await store.triggers.claimBackfillRunWithinLimit(backfill.id, free.logicalDate, T0, 2)).toBe("claimed");
+      expect(await store.triggers.claimBackfillRunWithinLimit(backfill.id, free.logicalDate, T0, 2)).toBe("taken");
     });
 
     it("records what became of claims; releases failed starts and stale claims", async () => {

@@ -1,9 +1,7 @@
-import { handle } from "@/lib/server/api/http";
+import { apiContract } from "@/lib/core/api-contract";
 import { addBlock } from "@/lib/server/api/pipelines-service";
+import { route } from "@/lib/server/api/route";
 
 export const dynamic = "force-dynamic";
 
-/** POST /api/pipelines/:p/blocks {name, type, language, upstream?, code?} with If-Match: pipeline version. */
-export async function POST(request: Request, { params }: { params: Promise<{ p: string }> }) {
-  return handle(async () => addBlock((await params).p, request));
-}
+export const POST = route(apiContract.addBlock, addBlock);

@@ -1,9 +1,7 @@
-import { handle } from "@/lib/server/api/http";
+import { apiContract } from "@/lib/core/api-contract";
+import { route } from "@/lib/server/api/route";
 import { startRun } from "@/lib/server/api/runs-service";
 
 export const dynamic = "force-dynamic";
 
-/** POST /api/pipelines/:p/runs {variables?, block?, mode?: pipeline|block|with_upstream|from} → 201 {run_id}. */
-export async function POST(request: Request, { params }: { params: Promise<{ p: string }> }) {
-  return handle(async () => startRun((await params).p, request));
-}
+export const POST = route(apiContract.startRun, startRun);

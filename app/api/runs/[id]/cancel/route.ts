@@ -1,8 +1,7 @@
-import { handle } from "@/lib/server/api/http";
+import { apiContract } from "@/lib/core/api-contract";
+import { route } from "@/lib/server/api/route";
 import { cancelRun } from "@/lib/server/api/runs-service";
 
 export const dynamic = "force-dynamic";
 
-export async function POST(_request: Request, { params }: { params: Promise<{ id: string }> }) {
-  return handle(async () => cancelRun((await params).id));
-}
+export const POST = route(apiContract.cancelRun, cancelRun);

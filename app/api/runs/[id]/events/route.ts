@@ -1,9 +1,8 @@
-import { handle } from "@/lib/server/api/http";
-import { runEvents } from "@/lib/server/api/runs-service";
+import { apiContract } from "@/lib/core/api-contract";
+import { route } from "@/lib/server/api/route";
+import { runEvents } from "@/lib/server/api/run-events-stream";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/runs/:id/events — text/event-stream: a snapshot, then state changes, log lines and progress. */
-export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
-  return handle(async () => runEvents((await params).id, request));
-}
+/** The one streaming route: server-sent events, answered by the stream itself. */
+export const GET = route(apiContract.runEvents, ({ params, signal }) => runEvents(params.id, signal));

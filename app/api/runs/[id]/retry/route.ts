@@ -1,9 +1,7 @@
-import { handle } from "@/lib/server/api/http";
+import { apiContract } from "@/lib/core/api-contract";
+import { route } from "@/lib/server/api/route";
 import { retryRun } from "@/lib/server/api/runs-service";
 
 export const dynamic = "force-dynamic";
 
-/** POST /api/runs/:id/retry {from_block?} → 201 {run_id}. */
-export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
-  return handle(async () => retryRun((await params).id, request));
-}
+export const POST = route(apiContract.retryRun, retryRun);

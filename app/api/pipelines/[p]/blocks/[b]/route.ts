@@ -1,28 +1,9 @@
-import { handle } from "@/lib/server/api/http";
+import { apiContract } from "@/lib/core/api-contract";
 import { deleteBlock, getBlock, putBlock } from "@/lib/server/api/pipelines-service";
+import { route } from "@/lib/server/api/route";
 
 export const dynamic = "force-dynamic";
 
-type Context = { params: Promise<{ p: string; b: string }> };
-
-export async function GET(_request: Request, { params }: Context) {
-  return handle(async () => {
-    const { p, b } = await params;
-    return getBlock(p, b);
-  });
-}
-
-/** PUT {code} with If-Match: block version, or {name} (rename) with If-Match: pipeline version. */
-export async function PUT(request: Request, { params }: Context) {
-  return handle(async () => {
-    const { p, b } = await params;
-    return putBlock(p, b, request);
-  });
-}
-
-export async function DELETE(request: Request, { params }: Context) {
-  return handle(async () => {
-    const { p, b } = await params;
-    return deleteBlock(p, b, request);
-  });
-}
+export const GET = route(apiContract.getBlock, getBlock);
+export const PUT = route(apiContract.putBlock, putBlock);
+export const DELETE = route(apiContract.deleteBlock, deleteBlock);

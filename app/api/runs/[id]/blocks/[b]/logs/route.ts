@@ -1,11 +1,7 @@
-import { handle } from "@/lib/server/api/http";
+import { apiContract } from "@/lib/core/api-contract";
+import { route } from "@/lib/server/api/route";
 import { getLogs } from "@/lib/server/api/runs-service";
 
 export const dynamic = "force-dynamic";
 
-export async function GET(_request: Request, { params }: { params: Promise<{ id: string; b: string }> }) {
-  return handle(async () => {
-    const { id, b } = await params;
-    return getLogs(id, b);
-  });
-}
+export const GET = route(apiContract.getLogs, getLogs);

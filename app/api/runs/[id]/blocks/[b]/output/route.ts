@@ -1,12 +1,7 @@
-import { handle } from "@/lib/server/api/http";
+import { apiContract } from "@/lib/core/api-contract";
+import { route } from "@/lib/server/api/route";
 import { getOutputPage } from "@/lib/server/api/runs-service";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/runs/:id/blocks/:b/output?offset=&limit= → {schema, total_rows, rows, stats}. */
-export async function GET(request: Request, { params }: { params: Promise<{ id: string; b: string }> }) {
-  return handle(async () => {
-    const { id, b } = await params;
-    return getOutputPage(id, b, request);
-  });
-}
+export const GET = route(apiContract.getOutputPage, getOutputPage);
