@@ -3,13 +3,13 @@
  * runs in Postgres over the exported table (dependency without data), and `sluice retry` re-running the
  * failed block inside the same run.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
-import { REPO_ROOT, taxiDataDir } from "./taxi-data";
+import { taxiDataDir } from "./taxi-data";
 import { writePipeline } from "./write-pipeline";
+import { runSluiceSync, type SluiceResult } from "./sluice-process";
 
 const PG_URL = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -19,14 +19,8 @@ interface JsonSummary {
   blocks: { name: string; status: string; attempts: number; rows: number | null; error?: string }[];
 }
 
-function sluice(projectDir: string, args: string[]) {
-  const result = spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "sluice.cjs"), ...args], {
-    cwd: projectDir,
-    env: { ...process.env, SLUICE_PROJECT_DIR: projectDir, WAREHOUSE_URL: PG_URL },
-    encoding: "utf8",
-    timeout: 180_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+function sluice(projectDir: string, args: string[]): SluiceResult {
+  return runSluiceSync(projectDir, args, { WAREHOUSE_URL: PG_URL });
 }
 
 describe("sluice run / sluice retry: exporters as upstreams, retry in place", () => {

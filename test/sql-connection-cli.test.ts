@@ -3,24 +3,17 @@
  * sluice.yaml profiles to the block, the query runs inside the real Postgres over a staged upstream,
  * and a downstream DuckDB block reads the result.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
-import { REPO_ROOT } from "./taxi-data";
 import { writePipeline } from "./write-pipeline";
+import { runSluiceSync, type SluiceResult } from "./sluice-process";
 
 const PG_URL = "postgres://postgres@127.0.0.1:5432/test";
 
-function sluice(projectDir: string, args: string[]) {
-  const result = spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "sluice.cjs"), ...args], {
-    cwd: projectDir,
-    env: { ...process.env, SLUICE_PROJECT_DIR: projectDir, WAREHOUSE_URL: PG_URL },
-    encoding: "utf8",
-    timeout: 180_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+function sluice(projectDir: string, args: string[]): SluiceResult {
+  return runSluiceSync(projectDir, args, { WAREHOUSE_URL: PG_URL });
 }
 
 describe("sluice run with a SQL block that names a Postgres connection", () => {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,6 +6,7 @@ import { startGcsServer, type GcsServer } from "../servers/gcs-server";
 import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from "../servers/s3-server";
 import { REPO_ROOT } from "../taxi-data";
 import { writePipeline } from "../write-pipeline";
+import { runSluice, type SluiceResult } from "../sluice-process";
 
 jest.setTimeout(600_000);
 
@@ -17,17 +17,8 @@ interface JsonSummary {
   blocks: { name: string; status: string; rows: number | null; error?: string }[];
 }
 
-/** The real `sluice` command, asynchronously: the local servers live in this process and must keep answering. */
-function sluice(projectDir: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "sluice.cjs"), ...args], { cwd: projectDir, env: { ...process.env, SLUICE_PROJECT_DIR: projectDir, S3_KEY: S3RVER_CREDENTIALS.accessKeyId, S3_SECRET: S3RVER_CREDENTIALS.secretAccessKey } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function sluice(projectDir: string, args: string[]): Promise<SluiceResult> {
+  return runSluice(projectDir, args, { S3_KEY: S3RVER_CREDENTIALS.accessKeyId, S3_SECRET: S3RVER_CREDENTIALS.secretAccessKey });
 }
 
 /** A template copied as a block file, unchanged: what a user gets from the "add block" menu. */

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +8,7 @@ import { startBigQueryServer, type BigQueryServer } from "../servers/bigquery-se
 import { startGcsServer, type GcsServer } from "../servers/gcs-server";
 import { REPO_ROOT, taxiDataDir } from "../taxi-data";
 import { nativeBigQueryDeps } from "./native-modules";
+import { runSluice, type SluiceResult } from "../sluice-process";
 
 // The whole example pipeline on the real TLC files, three times, on a machine shared with other test runs.
 jest.setTimeout(900_000);
@@ -21,23 +21,8 @@ interface JsonSummary {
   blocks: { name: string; status: string; rows: number | null; error?: string }[];
 }
 
-/**
- * Runs the real `sluice` command in the project folder. Asynchronously: the local GCS and BigQuery servers
- * live in this process, and a blocking spawnSync would leave them unable to answer the CLI.
- */
-function sluice(projectDir: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "sluice.cjs"), ...args], {
-      cwd: projectDir,
-      env: { ...process.env, SLUICE_PROJECT_DIR: projectDir, PG_URL },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function sluice(projectDir: string, args: string[]): Promise<SluiceResult> {
+  return runSluice(projectDir, args, { PG_URL });
 }
 
 /** stderr without Node's warning that newer AWS SDKs will need Node 22 (printed when the S3 client loads). */

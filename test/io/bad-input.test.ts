@@ -5,14 +5,14 @@
  * table), and no half-written table may be left in Postgres. The connector-level details of the same cases
  * are in lib/io/http.test.ts, files.test.ts and postgres.test.ts.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
-import { REPO_ROOT, taxiDataDir } from "../taxi-data";
+import { runSluice, type SluiceResult } from "../sluice-process";
+import { taxiDataDir } from "../taxi-data";
 import { writePipeline } from "../write-pipeline";
 
 jest.setTimeout(300_000);
@@ -20,17 +20,8 @@ jest.setTimeout(300_000);
 const PG_URL = "postgres://postgres@127.0.0.1:5432/test";
 const GREEN = path.join(taxiDataDir(), "green_tripdata_2020-10.csv.gz");
 
-/** The real CLI, asynchronously: the HTTP and fake Postgres servers live in this process. */
-function sluice(projectDir: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "sluice.cjs"), ...args], { cwd: projectDir, env: { ...process.env, SLUICE_PROJECT_DIR: projectDir, PG_URL } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function sluice(projectDir: string, args: string[]): Promise<SluiceResult> {
+  return runSluice(projectDir, args, { PG_URL });
 }
 
 /** Speaks just enough of the Postgres protocol to ask for a password and reject it with SQLSTATE 28P01 (the shared Postgres trusts every local login). */

@@ -5,26 +5,17 @@
  * `ignore_errors = true` opts a call in and logs how many rows it dropped. A TS block's `ctx.io.files.read`
  * with `on_bad_rows` shows its warning in the block log the same way.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { REPO_ROOT } from "../taxi-data";
+import { runSluice, type SluiceResult } from "../sluice-process";
 import { writePipeline } from "../write-pipeline";
 import { writeBadCopies, type BadCopies } from "./strict-inputs-fixtures";
 
 jest.setTimeout(300_000);
 
-function sluice(projectDir: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "sluice.cjs"), ...args], { cwd: projectDir, env: { ...process.env, SLUICE_PROJECT_DIR: projectDir } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function sluice(projectDir: string, args: string[]): Promise<SluiceResult> {
+  return runSluice(projectDir, args);
 }
 
 const SQL_BLOCKS: Record<string, string> = {
