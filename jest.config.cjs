@@ -18,4 +18,5 @@ module.exports = {
     "^@/(.*)$": "<rootDir>/$1",
   },
   testTimeout: 60000,
+  setupFilesAfterEnv: ["<rootDir>/test/jest-setup.ts"],
 };
