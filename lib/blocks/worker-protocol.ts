@@ -1,9 +1,9 @@
 /**
  * Messages between the server and a block process (a child process, see worker-pool.ts), sent over Node's
  * IPC channel with `serialization: "advanced"` (so bigints, Dates and bytes survive). Tables cross as Arrow
- * IPC bytes: inline in the message when small, else as a file the receiver reads and deletes, because a
- * big message through the channel measured several times slower than a file write plus read (121 MiB:
- * 3.4 s inline against 0.9 s through a file, on this machine under load).
+ * IPC bytes: inline in the message when small, else as a file the receiver reads and deletes: the channel
+ * serialises a message and copies it through a pipe in chunks, while a file is written once and read back
+ * from the page cache. No benchmark measures the crossover yet; 256 KiB keeps small tables in one message.
  */
 import type { BlockType, Variables } from "../core/model";
 import type { ErrorKind } from "../core/errors";
