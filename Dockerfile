@@ -5,9 +5,12 @@ WORKDIR /app
 # better-sqlite3 compiles against Node's headers when no prebuilt binary can be fetched.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# npm ci runs the `prepare` script, which builds dist/ once the sources are there (below); here it finds none.
+COPY scripts/build-engine.cjs scripts/build-stamp.cjs scripts/
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx next build
+# The engine (CLI, worker, block process) to dist/, then the Next app.
+RUN node scripts/build-engine.cjs && npx next build
 ENV SLUICE_HOME=/data
 VOLUME ["/data", "/app/pipelines"]
 EXPOSE 3000

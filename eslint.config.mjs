@@ -23,12 +23,14 @@ const FOLDER_LAYERS = {
   "lib/executors": { allow: ["lib/blocks", "lib/io", "lib/store", "lib/arrow", "lib/core", "lib/sdk"] },
   "lib/runner": { allow: ["lib/executors", "lib/store", "lib/core"] },
   "lib/scheduler": { allow: ["lib/runner", "lib/store", "lib/core"] },
+  // Notifications and callbacks: they listen to the runner's events and compile callback files like blocks.
+  "lib/notify": { allow: ["lib/blocks", "lib/runner", "lib/io", "lib/store", "lib/core", "lib/sdk"] },
   "lib/worker": { allow: ["lib/executors", "lib/runner", "lib/scheduler", "lib/store", "lib/core"] },
   "lib/server": {
-    allow: ["lib/worker", "lib/scheduler", "lib/runner", "lib/executors", "lib/blocks", "lib/io", "lib/store", "lib/arrow", "lib/core", "lib/sdk"],
+    allow: ["lib/worker", "lib/notify", "lib/scheduler", "lib/runner", "lib/executors", "lib/blocks", "lib/io", "lib/store", "lib/arrow", "lib/core", "lib/sdk"],
   },
   "lib/cli": {
-    allow: ["lib/server", "lib/worker", "lib/scheduler", "lib/runner", "lib/executors", "lib/blocks", "lib/io", "lib/store", "lib/arrow", "lib/core", "lib/sdk"],
+    allow: ["lib/server", "lib/worker", "lib/notify", "lib/scheduler", "lib/runner", "lib/executors", "lib/blocks", "lib/io", "lib/store", "lib/arrow", "lib/core", "lib/sdk"],
   },
   app: { allow: ["components", "lib/server", "lib/core"] },
   // The browser bundle: pure core code and SDK types; API response types come from the server's services.
@@ -113,7 +115,7 @@ const folderBoundaries = {
 };
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".next/", ".sluice/", "public/monaco/", "next-env.d.ts", "test-results/", "bench/.out/", "lib/**/__fixtures__/**", "test/fixtures/**"] },
+  { ignores: ["node_modules/", "dist/", ".next/", ".sluice/", "public/monaco/", "next-env.d.ts", "test-results/", "bench/.out/", "lib/**/__fixtures__/**", "test/fixtures/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -18,5 +18,7 @@ module.exports = {
     "^@/(.*)$": "<rootDir>/$1",
   },
   testTimeout: 60000,
+  // dist/ (the built CLI, worker and block process entries the tests run) rebuilt when older than the sources.
+  globalSetup: "<rootDir>/scripts/build-engine-jest.cjs",
   setupFilesAfterEnv: ["<rootDir>/test/jest-setup.ts"],
 };

@@ -1,8 +1,8 @@
 import { cookies } from "next/headers";
-import Link from "next/link";
 import type { ReactNode } from "react";
+import { SiteNav } from "@/components/ui/SiteNav";
+import { THEME_SCRIPT } from "@/components/ui/theme-script";
 import "./globals.css";
-import nav from "./site-nav.module.css";
 
 export const metadata = { title: "Sluice", description: "Notebook-style block pipelines" };
 
@@ -13,21 +13,13 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   // Logged in by cookie: offer to log out (bearer scripts and a server without a token have nothing to end).
   const loggedIn = (await cookies()).has(TOKEN_COOKIE);
   return (
-    <html lang="en">
+    // The theme script sets data-theme on <html> before React hydrates: that difference is expected.
+    <html lang="en" suppressHydrationWarning>
+      <head>
+        <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
+      </head>
       <body>
-        <nav className={nav.nav} aria-label="Site">
-          <Link href="/" className={nav.brand}>
-            Sluice
-          </Link>
-          <Link href="/">Pipelines</Link>
-          <Link href="/runs">Runs</Link>
-          <Link href="/workers">Workers</Link>
-          {loggedIn && (
-            <form method="post" action="/logout" className={nav.logout}>
-              <button type="submit">Log out</button>
-            </form>
-          )}
-        </nav>
+        <SiteNav loggedIn={loggedIn} />
         {children}
       </body>
     </html>

@@ -1,5 +1,5 @@
-import Link from "next/link";
 import { PipelineList } from "@/components/pipelines/PipelineList";
+import { PageHeader } from "@/components/ui/PageHeader";
 import { listPipelines } from "@/lib/server/api/pipelines-service";
 
 export const dynamic = "force-dynamic";
@@ -9,11 +9,9 @@ export default async function HomePage() {
   const pipelines = await listPipelines();
   return (
     <main className="home">
-      <h1>Sluice</h1>
-      <p>
-        Pipelines in this project. Open one to edit its blocks, or run one with <code>npx sluice run &lt;name&gt;</code>.{" "}
-        <Link href="/runs">All runs</Link>
-      </p>
+      <PageHeader title="Sluice pipelines">
+        Open a pipeline to edit its blocks, or run one with <code>npx sluice run &lt;name&gt;</code>.
+      </PageHeader>
       <PipelineList pipelines={pipelines} />
     </main>
   );

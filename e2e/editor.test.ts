@@ -78,8 +78,10 @@ describe("the pipeline editor (real server, real Chromium)", () => {
 
   it("2. adds a TypeScript loader and a SQL transformer, and connects them by dragging in the graph", async () => {
     await page.getByRole("button", { name: "+ TypeScript loader" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Add block" }).click();
     await page.getByTestId("cell-load_data").waitFor();
     await page.getByRole("button", { name: "+ SQL transformer" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Add block" }).click();
     await page.getByTestId("cell-transform_sql").waitFor();
     await page.getByTestId("node-transform_sql").waitFor();
     await page.getByTestId("code-transform_sql").locator(".monaco-editor").waitFor();
@@ -145,6 +147,7 @@ describe("the pipeline editor (real server, real Chromium)", () => {
 
   it("5. shows a clear error from a block that throws", async () => {
     await page.getByRole("button", { name: "+ TypeScript transformer" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Add block" }).click();
     await page.getByTestId("cell-transform").waitFor();
     await replaceCode(page, "transform", 'export default async function transform() { throw new Error("bad input: the amount column is empty"); }');
     await page.getByTestId("cell-transform").getByRole("button", { name: "Run block" }).click();

@@ -50,10 +50,21 @@ variables:
   year: 2020
   months: [10]
 blocks:
-  - name: load_green_taxi
+  - name: months
     type: loader
     language: ts
     upstream: []
+    dynamic: true
+    dynamic_key: month
+  - name: green_files
+    type: transformer
+    language: ts
+    upstream: [months]
+    reduce: true
+  - name: load_green_taxi
+    type: loader
+    language: sql
+    upstream: [green_files]
   - name: clean_trips
     type: transformer
     language: sql
@@ -132,7 +143,7 @@ describe("the preview of wide real outputs (real server, real Chromium)", () => 
     for (const file of fs.readdirSync(example)) {
       const stem = file.replace(/\.(ts|sql)$/, "");
       const helper = /\.ts$/.test(file) && !exampleBlocks.includes(stem);
-      if (helper || file === "load_green_taxi.ts" || file === "clean_trips.sql") fs.copyFileSync(path.join(example, file), path.join(dir, file));
+      if (helper || ["months.ts", "green_files.ts", "load_green_taxi.sql", "clean_trips.sql"].includes(file)) fs.copyFileSync(path.join(example, file), path.join(dir, file));
     }
     fs.writeFileSync(path.join(dir, "wide.sql"), WIDE_SQL);
     ({ server, browser, page } = await openEditorSession(projectDir));
@@ -149,6 +160,8 @@ describe("the preview of wide real outputs (real server, real Chromium)", () => 
   });
 
   it("lines every header up with its cells on the cleaned taxi output (21+ columns), scrolled fully left and fully right", async () => {
+    // The notebook mounts only the cells near the visible part: bring clean_trips' slot there first.
+    await page.locator('[data-block="clean_trips"]').scrollIntoViewIfNeeded();
     await page.getByTestId("preview-clean_trips").scrollIntoViewIfNeeded();
     await page.getByTestId("total-rows-clean_trips").waitFor();
     await page.getByTestId("preview-scroll-clean_trips").locator('.preview-row[data-index="0"] [data-col="congestion_surcharge"]').waitFor({ state: "attached" });
@@ -247,6 +260,7 @@ describe("the preview of wide real outputs (real server, real Chromium)", () => 
   });
 
   it("lines up all 63+ columns of a wider output, scrolled fully left and fully right", async () => {
+    await page.locator('[data-block="wide"]').scrollIntoViewIfNeeded();
     await page.getByTestId("cell-wide").scrollIntoViewIfNeeded();
     await page.getByTestId("total-rows-wide").getByText("5,000 rows").waitFor({ timeout: 60_000 });
     await page.getByTestId("preview-scroll-wide").locator('.preview-row[data-index="0"] [data-col="congestion_surcharge_c"]').waitFor({ state: "attached" });

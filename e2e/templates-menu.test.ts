@@ -53,7 +53,7 @@ describe("connector templates in the add-block menu (real server, real Chromium)
   it("adds a connector template block beside the blank ones, with the template's code", async () => {
     await page.goto(`${server.url}/pipelines/connectors`);
     await page.getByRole("button", { name: "+ TypeScript loader" }).waitFor();
-    await page.getByText("+ Connector template…").click();
+    await page.getByRole("button", { name: "+ Connector template…" }).click();
     const menu = page.getByRole("menu", { name: "Connector templates" });
     const item = menu.getByRole("menuitem", { name: /HTTP CSV loader \(TypeScript\)/ });
     await item.waitFor();
@@ -63,6 +63,7 @@ describe("connector templates in the add-block menu (real server, real Chromium)
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "templates-01-menu.png") });
 
     await item.click();
+    await page.getByRole("dialog").getByRole("button", { name: "Add block" }).click();
     const cell = page.getByTestId("cell-http_csv_loader");
     await cell.waitFor();
     await expect(cell.getByLabel("Block type").inputValue()).resolves.toBe("loader");
@@ -73,11 +74,13 @@ describe("connector templates in the add-block menu (real server, real Chromium)
     expect(fs.readFileSync(path.join(projectDir, "pipelines", "connectors", "pipeline.yaml"), "utf8")).toMatch(/name: http_csv_loader\s+type: loader\s+language: ts/);
 
     // A SQL template: a second block, its name made unique when added twice.
-    await page.getByText("+ Connector template…").click();
+    await page.getByRole("button", { name: "+ Connector template…" }).click();
     await menu.getByRole("menuitem", { name: /Postgres loader \(SQL\)/ }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Add block" }).click();
     await page.getByTestId("cell-postgres_loader").waitFor();
-    await page.getByText("+ Connector template…").click();
+    await page.getByRole("button", { name: "+ Connector template…" }).click();
     await menu.getByRole("menuitem", { name: /Postgres loader \(SQL\)/ }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Add block" }).click();
     await page.getByTestId("cell-postgres_loader_2").waitFor();
     expect(fs.readFileSync(path.join(projectDir, "pipelines", "connectors", "postgres_loader_2.sql"), "utf8")).toBe(fs.readFileSync(path.join(TEMPLATES_DIR, "postgres_loader.sql"), "utf8"));
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "templates-02-added.png") });

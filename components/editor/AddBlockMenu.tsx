@@ -1,21 +1,12 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
-import type { BlockLanguage, BlockType } from "@/lib/core/model";
 import type { BlockTemplateFile, ResponseOf } from "@/lib/core/api-contract";
 import { apiCall } from "../ui/api-client";
-import { BLOCK_TEMPLATES, uniqueBlockName } from "./block-templates";
+import { AddBlockDialog, type TemplateChoice } from "./AddBlockDialog";
+import { BLOCK_TEMPLATES } from "./block-templates";
 import { useEditor } from "./EditorProvider";
 import styles from "./editor.module.css";
-
-interface NewBlock {
-  stem: string;
-  type: BlockType;
-  language: BlockLanguage;
-  code: string;
-  /** The connection a SQL connector template runs in. */
-  connection?: string;
-}
 
 /** The connector templates (templates/io), read from the server when the menu first opens. */
 function useConnectorTemplates(open: boolean): { templates: BlockTemplateFile[] | null; error: string | null } {
@@ -38,26 +29,25 @@ function useConnectorTemplates(open: boolean): { templates: BlockTemplateFile[] 
 
 /**
  * Adds a block: a blank TS/SQL loader, transformer or exporter, or a connector template (HTTP CSV, Parquet,
- * DuckDB, Postgres, GCS, S3, BigQuery, …) with the template's code.
+ * DuckDB, Postgres, GCS, S3, BigQuery, …). Each opens the add-block dialog (name, type, language, upstream).
  */
 export function AddBlockMenu() {
   const blocks = useEditor((s) => s.pipeline.blocks);
   const focused = useEditor((s) => s.focused);
   const addBlock = useEditor((s) => s.addBlock);
-  const [busy, setBusy] = useState(false);
   const [connectorsOpen, setConnectorsOpen] = useState(false);
+  const [choice, setChoice] = useState<TemplateChoice | null>(null);
   const connectors = useConnectorTemplates(connectorsOpen);
-  const menu = useRef<HTMLDetailsElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
 
   // The open menu closes on a click elsewhere or Escape, as menus do.
   useEffect(() => {
     if (!connectorsOpen) return;
-    const close = () => menu.current?.removeAttribute("open");
     const onPointer = (event: PointerEvent) => {
-      if (event.target instanceof Node && !menu.current?.contains(event.target)) close();
+      if (event.target instanceof Node && !menu.current?.contains(event.target)) setConnectorsOpen(false);
     };
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === "Escape") close();
+      if (event.key === "Escape") setConnectorsOpen(false);
     };
     document.addEventListener("pointerdown", onPointer);
     document.addEventListener("keydown", onKey);
@@ -67,55 +57,43 @@ export function AddBlockMenu() {
     };
   }, [connectorsOpen]);
 
-  const add = async (block: NewBlock) => {
-    setBusy(true);
-    await addBlock({ name: uniqueBlockName(block.stem, blocks.map((b) => b.name)), type: block.type, language: block.language, upstream: [], code: block.code, ...(block.connection ? { connection: block.connection } : {}) });
-    setBusy(false);
-  };
-
   return (
     <div className="add-block" role="group" aria-label="Add block">
       <span className="muted">Add block:</span>
       {BLOCK_TEMPLATES.map((t) => (
-        <button
-          key={t.id}
-          type="button"
-          disabled={busy}
-          onClick={() => {
-            // The code names the upstream a transformer will most likely read: the focused (or last) block.
-            const names = blocks.map((b) => b.name);
-            const upstream = t.type === "loader" ? [] : [focused ?? names[names.length - 1]].filter((n): n is string => n !== undefined);
-            void add({ stem: t.stem, type: t.type, language: t.language, code: t.code(upstream) });
-          }}
-        >
+        <button key={t.id} type="button" onClick={() => setChoice(t)}>
           + {t.label}
         </button>
       ))}
-      <details ref={menu} className={styles.connectors} onToggle={(e) => setConnectorsOpen(e.currentTarget.open)}>
-        <summary>+ Connector template…</summary>
-        <div className={styles.connectorList} role="menu" aria-label="Connector templates">
-          {connectors.error && <p className="error">Templates could not be read: {connectors.error}</p>}
-          {!connectors.error && !connectors.templates && <p className="muted">Loading…</p>}
-          {connectors.templates?.length === 0 && <p className="muted">templates/io holds no templates.</p>}
-          {connectors.templates?.map((t) => (
-            <button
-              key={t.id}
-              type="button"
-              role="menuitem"
-              disabled={busy}
-              title={t.description}
-              className={styles.connectorItem}
-              onClick={() => {
-                menu.current?.removeAttribute("open");
-                void add({ stem: t.stem, type: t.type, language: t.language, code: t.code, connection: t.connection });
-              }}
-            >
-              <span className={`badge type-${t.type}`}>{t.type}</span> {t.label}
-              {t.description && <small className={styles.connectorDescription}>{t.description}</small>}
-            </button>
-          ))}
-        </div>
-      </details>
+      <div ref={menu} className={styles.connectors}>
+        <button type="button" aria-haspopup="menu" aria-expanded={connectorsOpen} onClick={() => setConnectorsOpen(!connectorsOpen)}>
+          + Connector template…
+        </button>
+        {connectorsOpen && (
+          <div className={styles.connectorList} role="menu" aria-label="Connector templates">
+            {connectors.error && <p className="error">Templates could not be read: {connectors.error}</p>}
+            {!connectors.error && !connectors.templates && <p className="muted">Loading…</p>}
+            {connectors.templates?.length === 0 && <p className="muted">templates/io holds no templates.</p>}
+            {connectors.templates?.map((t) => (
+              <button
+                key={t.id}
+                type="button"
+                role="menuitem"
+                title={t.description}
+                className={styles.connectorItem}
+                onClick={() => {
+                  setConnectorsOpen(false);
+                  setChoice({ label: t.label, stem: t.stem, type: t.type, language: t.language, expects: t.expects, code: () => t.code, fixedLanguage: true, connection: t.connection });
+                }}
+              >
+                <span className={`badge type-${t.type}`}>{t.type}</span> {t.label}
+                {t.description && <small className={styles.connectorDescription}>{t.description}</small>}
+              </button>
+            ))}
+          </div>
+        )}
+      </div>
+      {choice && <AddBlockDialog template={choice} blocks={blocks.map((b) => b.name)} focused={focused} onAdd={addBlock} onClose={() => setChoice(null)} />}
     </div>
   );
 }

@@ -7,9 +7,11 @@ import { BLOCK_TYPES } from "@/lib/core/model";
 import { formatElapsed } from "@/lib/core/duration";
 import { OutputPreview } from "../preview/OutputPreview";
 import { formatCount } from "../ui/format";
+import { BlockIssues } from "./BlockIssues";
 import { BlockProgress } from "./BlockProgress";
+import { CellFeedback, CellLogs, PreviewOrigin } from "./CellFeedback";
 import { CodeEditor } from "./CodeEditor";
-import { useEditor } from "./EditorProvider";
+import { useEditor, useEditorStore } from "./EditorProvider";
 
 function BlockName({ spec }: { spec: BlockSpec }) {
   const renameBlock = useEditor((s) => s.renameBlock);
@@ -80,7 +82,6 @@ export function BlockCell({ spec, focusRequested = false, onFocusHandled }: Bloc
   const code = useEditor((s) => s.code[spec.name]);
   const status = useEditor((s) => s.status[spec.name]);
   const output = useEditor((s) => s.outputs[spec.name]);
-  const logs = useEditor((s) => s.logs[spec.name]);
   const progress = useEditor((s) => s.progress[spec.name]);
   const focused = useEditor((s) => s.focused === spec.name);
   const notice = useEditor((s) => (s.notice?.block === spec.name ? s.notice : null));
@@ -88,6 +89,7 @@ export function BlockCell({ spec, focusRequested = false, onFocusHandled }: Bloc
   const { setCode, saveAll, runBlock, runFocused, setFocused, removeBlock, changePipeline } = useEditor(
     useShallow((s) => ({ setCode: s.setCode, saveAll: s.saveAll, runBlock: s.runBlock, runFocused: s.runFocused, setFocused: s.setFocused, removeBlock: s.removeBlock, changePipeline: s.changePipeline })),
   );
+  const editorStore = useEditorStore();
   const [confirmDelete, setConfirmDelete] = useState(false);
   const state = status?.state ?? "idle";
   const dirty = code ? code.code !== code.savedCode : false;
@@ -147,6 +149,8 @@ export function BlockCell({ spec, focusRequested = false, onFocusHandled }: Bloc
           </button>
         )}
       </header>
+      <BlockIssues block={spec.name} />
+      <CellFeedback block={spec.name} />
       {state === "running" && progress && progress.runId === status?.runId && <BlockProgress block={spec.name} progress={progress} />}
       {code && (
         <CodeEditor
@@ -155,6 +159,7 @@ export function BlockCell({ spec, focusRequested = false, onFocusHandled }: Bloc
           value={code.code}
           onChange={(value) => setCode(spec.name, value)}
           onRun={() => void runFocused(spec.name)}
+          onRunPipeline={() => void editorStore.getState().runPipeline()}
           onSave={() => void saveAll()}
           onFocus={() => setFocused(spec.name)}
           focusRequested={focusRequested}
@@ -172,15 +177,13 @@ export function BlockCell({ spec, focusRequested = false, onFocusHandled }: Bloc
           <strong>{status.error.code}</strong>: {status.error.message}
         </div>
       )}
-      {logs && logs.length > 0 && (
-        <details className="logs" open={state === "failed"}>
-          <summary>logs ({logs.length})</summary>
-          <pre data-testid={`logs-${spec.name}`}>
-            {logs.map((l) => `${l.at.slice(11, 23)} ${l.level.padEnd(5)} ${l.message}`).join("\n")}
-          </pre>
-        </details>
+      <CellLogs block={spec.name} />
+      {output && state !== "running" && state !== "queued" && (
+        <>
+          <PreviewOrigin block={spec.name} />
+          <OutputPreview runId={output.runId} block={spec.name} serial={output.serial} endedAt={output.endedAt} />
+        </>
       )}
-      {output && state !== "running" && state !== "queued" && <OutputPreview runId={output.runId} block={spec.name} serial={output.serial} endedAt={output.endedAt} />}
     </section>
   );
 }

@@ -8,6 +8,9 @@ import { RunBar } from "../runs/RunBar";
 import { ConflictBanner } from "./ConflictBanner";
 import { EditorProvider, useEditor, useEditorStore } from "./EditorProvider";
 import { Notebook } from "./Notebook";
+import { SettingsControls } from "./SettingsPanel";
+import { RunAnnouncer } from "./RunAnnouncer";
+import { EditorShortcuts, ShortcutsButton } from "./ShortcutsHelp";
 
 function GlobalNotice() {
   const notice = useEditor((s) => (s.notice && !s.notice.block ? s.notice : null));
@@ -30,13 +33,12 @@ function Shell() {
   const runPipeline = useEditor((s) => s.runPipeline);
   const saveAll = useEditor((s) => s.saveAll);
 
+  // The notebook remembers: every block's last state, rows, tests and preview, from whichever run ran it.
   useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") {
-        event.preventDefault();
-        void store.getState().saveAll();
-      }
-    };
+    void store.getState().loadLatest();
+  }, [store]);
+
+  useEffect(() => {
     // A hand edit (or another tab) shows up when you come back to this tab, unless you have unsaved edits.
     const onVisible = () => {
       if (document.visibilityState !== "visible") return;
@@ -44,10 +46,8 @@ function Shell() {
       const dirty = Object.values(code).some((c) => c.code !== c.savedCode);
       if (!dirty && !conflict) void store.getState().reload();
     };
-    window.addEventListener("keydown", onKey);
     document.addEventListener("visibilitychange", onVisible);
     return () => {
-      window.removeEventListener("keydown", onKey);
       document.removeEventListener("visibilitychange", onVisible);
     };
   }, [store]);
@@ -64,10 +64,14 @@ function Shell() {
         <button type="button" onClick={() => void saveAll()} title="Ctrl/Cmd+S">
           Save
         </button>
-        <button type="button" className="primary" onClick={() => void runPipeline()}>
+        <ShortcutsButton />
+        <SettingsControls />
+        <button type="button" className="primary" onClick={() => void runPipeline()} title="Ctrl/Cmd+Shift+Enter">
           Run pipeline
         </button>
       </header>
+      <EditorShortcuts />
+      <RunAnnouncer />
       <RunBar />
       <ConflictBanner />
       <GlobalNotice />

@@ -11,6 +11,8 @@ export interface BlockTemplate {
   language: BlockLanguage;
   /** Name stem of the new block (made unique with a number). */
   stem: string;
+  /** `table`: the block reads its upstream's output, so it is attached to one; `nothing`: it starts a branch. */
+  expects: "table" | "nothing";
   code(upstream: string[]): string;
 }
 
@@ -31,7 +33,10 @@ export default async function load(ctx: BlockContext): Promise<Table> {
 const tsTransformer = (upstream: string[]) => `import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";
 
-/** \`input\` is the first upstream's output${upstream.length > 0 ? ` (${upstream[0]})` : ""}; every upstream is in ctx.inputs. */
+/**
+ * @sluice expects: table
+ * \`input\` is the output of the first upstream${upstream.length > 0 ? ` (${upstream[0]}, also ctx.inputs.${upstream[0]})` : ""}; every upstream is in ctx.inputs.
+ */
 export default async function transform(input: Table, ctx: BlockContext): Promise<Table> {
   ctx.log.info(\`\${input.numRows} rows in\`);
   return input;
@@ -41,7 +46,10 @@ export default async function transform(input: Table, ctx: BlockContext): Promis
 const tsExporter = `import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";
 
-/** An exporter writes its input somewhere and returns nothing. */
+/**
+ * @sluice expects: table
+ * An exporter writes its input (the first upstream's output) somewhere and returns nothing.
+ */
 export default async function save(input: Table, ctx: BlockContext): Promise<void> {
   ctx.log.info(\`would export \${input.numRows} rows\`);
 }
@@ -55,15 +63,27 @@ const sqlTransformer = (upstream: string[]) =>
   upstream.length > 0 ? `-- Every upstream block is a table of its own name.\nSELECT * FROM ${upstream[0]}\n` : `-- Every upstream block is a table of its own name: add an upstream, then select from it.\nSELECT 1 AS one\n`;
 
 export const BLOCK_TEMPLATES: readonly BlockTemplate[] = [
-  { id: "ts_loader", label: "TypeScript loader", type: "loader", language: "ts", stem: "load_data", code: () => tsLoader },
-  { id: "sql_loader", label: "SQL loader", type: "loader", language: "sql", stem: "load_sql", code: () => sqlLoader },
-  { id: "ts_transformer", label: "TypeScript transformer", type: "transformer", language: "ts", stem: "transform", code: tsTransformer },
-  { id: "sql_transformer", label: "SQL transformer", type: "transformer", language: "sql", stem: "transform_sql", code: sqlTransformer },
-  { id: "ts_exporter", label: "TypeScript exporter", type: "exporter", language: "ts", stem: "export_data", code: () => tsExporter },
+  { id: "ts_loader", label: "TypeScript loader", type: "loader", language: "ts", stem: "load_data", expects: "nothing", code: () => tsLoader },
+  { id: "sql_loader", label: "SQL loader", type: "loader", language: "sql", stem: "load_sql", expects: "nothing", code: () => sqlLoader },
+  { id: "ts_transformer", label: "TypeScript transformer", type: "transformer", language: "ts", stem: "transform", expects: "table", code: tsTransformer },
+  { id: "sql_transformer", label: "SQL transformer", type: "transformer", language: "sql", stem: "transform_sql", expects: "table", code: sqlTransformer },
+  { id: "ts_exporter", label: "TypeScript exporter", type: "exporter", language: "ts", stem: "export_data", expects: "table", code: () => tsExporter },
 ];
 
 /** `stem`, or `stem_2`, `stem_3`… — the first name not taken. */
 export function uniqueBlockName(stem: string, taken: readonly string[]): string {
   if (!taken.includes(stem)) return stem;
   for (let i = 2; ; i++) if (!taken.includes(`${stem}_${i}`)) return `${stem}_${i}`;
+}
+
+/** The blank template of a type and language, for when the add-block dialog changes them (a SQL exporter has none: SQL returns a table). */
+export function blankTemplate(type: BlockType, language: BlockLanguage): BlockTemplate | undefined {
+  return BLOCK_TEMPLATES.find((t) => t.type === type && t.language === language);
+}
+
+/** Where a new block attaches (Mage's behaviour): below the selected block, else the last one; a block that reads nothing starts a branch. */
+export function defaultUpstream(expects: "table" | "nothing", blocks: readonly string[], focused: string | null): string | null {
+  if (expects === "nothing") return null;
+  if (focused !== null && blocks.includes(focused)) return focused;
+  return blocks[blocks.length - 1] ?? null;
 }

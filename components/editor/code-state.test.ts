@@ -30,7 +30,7 @@ describe("loading and saving block code", () => {
   if (!clean) throw new Error("the example has clean_trips");
 
   it("opens every block of the pipeline with nothing unsaved", () => {
-    expect(Object.keys(code)).toEqual(["load_green_taxi", "clean_trips", "export_lake", "to_postgres", "to_gcs", "to_bigquery"]);
+    expect(Object.keys(code)).toEqual(["months", "green_files", "load_green_taxi", "clean_trips", "export_lake", "to_postgres", "to_gcs", "to_bigquery"]);
     expect(clean.code).toContain("FROM load_green_taxi");
     expect(clean).toEqual({ code: clean.savedCode, savedCode: clean.savedCode, version: "clean_trips-1", saving: false });
   });
@@ -89,7 +89,8 @@ describe("Shift+Enter", () => {
   const base: Pick<EditorState, "pipeline" | "outputs" | "status"> = { pipeline, outputs: {}, status: {} };
 
   it("runs a block alone once every upstream has an output, else with its upstreams", () => {
-    expect(focusedRunMode(base, "load_green_taxi")).toBe("block");
+    expect(focusedRunMode(base, "months")).toBe("block");
+    expect(focusedRunMode(base, "load_green_taxi")).toBe("with_upstream");
     expect(focusedRunMode(base, "clean_trips")).toBe("with_upstream");
     const loaded = { ...base, outputs: { load_green_taxi: { runId: "run_a", serial: 1, endedAt: "2026-01-05T11:59:04.900Z" } } };
     expect(focusedRunMode(loaded, "clean_trips")).toBe("block");

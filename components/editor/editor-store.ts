@@ -7,16 +7,17 @@
  * (`block-autosave.ts`) and the run's event stream (`run-stream.ts`).
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
-import type { Pipeline, RunMode } from "@/lib/core/model";
+import type { Pipeline, RunMode, Variables } from "@/lib/core/model";
 import { applyPipelineChanges, type PipelineChange } from "@/lib/core/pipeline-changes";
 import type { BlockRunState, RunState } from "@/lib/core/run-model";
-import type { PipelineDocument } from "@/lib/core/api-contract";
-import type { ApiErrorInfo } from "../ui/api-client";
+import type { BlockRunJson, PipelineDocument, ResponseOf, RunJson } from "@/lib/core/api-contract";
+import { seg, type ApiErrorInfo } from "../ui/api-client";
 import { createBlockAutosave } from "./block-autosave";
 import { codeStateOf, conflictFor, focusedRunMode, reloadedCode, saveDecision } from "./code-state";
 import { browserApi, type EditorApi } from "./editor-api";
 import { pipelineRequests, type NewBlockSpec } from "./pipeline-requests";
 import type { BlockProgressView } from "./progress";
+import { notebookOfRun, rememberedNotebook, type RunLabel } from "./notebook-memory";
 import { createRunStream } from "./run-stream";
 
 export { browserApi, type EditorApi } from "./editor-api";
@@ -38,6 +39,12 @@ export interface BlockStatus {
   rows: number | null;
   durationMs: number | null;
   error: { code: string; message: string } | null;
+  /** Sensors: checks that found the condition false. */
+  pokes?: number;
+  /** The `ctx.io` writes of the block run (an exporter's rows written, and where); known once the run ends. */
+  writes?: BlockRunJson["writes"];
+  /** Its data test's outcome; known once the run ends. */
+  tests?: BlockRunJson["tests"];
 }
 
 export interface LogEntry {
@@ -72,7 +79,7 @@ export interface EditorState {
   version: string;
   code: Record<string, BlockCodeState>;
   status: Record<string, BlockStatus>;
-  /** Per block: the run whose output the preview shows, and a counter bumped on every new output. */
+  /** Per block: the run whose output the preview shows (maybe older than its state's), and a counter bumped on every new output. */
   outputs: Record<string, { runId: string; serial: number; endedAt: string }>;
   logs: Record<string, LogEntry[]>;
   /** Rows and bytes each running block reported (cleared when it stops running). */
@@ -83,6 +90,12 @@ export interface EditorState {
   /** Why the last graph edit was refused (a cycle, named). */
   graphError: string | null;
   focused: string | null;
+  /** The runs the cells' states and previews came from, by id: what their labels say. */
+  runLabels: Record<string, RunLabel>;
+  /** The run the notebook shows (the run picker), or null for each block's latest. */
+  viewRunId: string | null;
+  /** The pipeline's recent runs for the run picker, newest first; null until asked for. */
+  runHistory: RunJson[] | null;
 }
 
 export interface EditorActions {
@@ -93,7 +106,8 @@ export interface EditorActions {
   addBlock(spec: NewBlockSpec): Promise<boolean>;
   renameBlock(from: string, to: string): Promise<boolean>;
   removeBlock(block: string): Promise<boolean>;
-  runPipeline(): Promise<void>;
+  /** Runs the whole pipeline; `variables` override the pipeline's defaults for this run only. */
+  runPipeline(variables?: Variables): Promise<void>;
   runBlock(block: string, mode: Exclude<RunMode, "pipeline">): Promise<void>;
   /** Shift+Enter: the block alone when its upstreams have outputs, else with its upstreams. */
   runFocused(block: string): Promise<void>;
@@ -103,6 +117,14 @@ export interface EditorActions {
   setFocused(block: string | null): void;
   dismissNotice(): void;
   setGraphError(message: string | null): void;
+  /** Shows every block as last run (each from whichever run ran it last) with its newest output. */
+  loadLatest(): Promise<void>;
+  /** Shows the notebook as of one run of this pipeline (null: back to the latest). */
+  showRun(runId: string | null): Promise<void>;
+  /** Reads the pipeline's recent runs for the run picker. */
+  loadRunHistory(): Promise<void>;
+  /** Reads a block's log lines from the run its state came from (a remembered block's logs load on demand). */
+  loadLogs(block: string): Promise<void>;
   /** Stops timers and the event stream (the editor unmounts). */
   dispose(): void;
 }
@@ -124,7 +146,7 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
 
     const staleConflict = (block: string | null, error: ApiErrorInfo) => set({ conflict: conflictFor(block, error) });
 
-    const stream = createRunStream(api, requests, { get, set });
+    const stream = createRunStream(api, { getLogs: requests.getLogs, getRun: (runId) => api.call<ResponseOf<"getRun">>(`/api/runs/${seg(runId)}`) }, { get, set });
 
     const writeBlock = async (block: string, force: boolean): Promise<boolean> => {
       const current = get().code[block];
@@ -148,12 +170,14 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
 
     const autosave = createBlockAutosave(writeBlock);
 
-    const startRun = async (body: { mode: RunMode; block?: string }) => {
+    const startRun = async (body: { mode: RunMode; block?: string; variables?: Variables }) => {
       if (!(await get().saveAll())) return;
       const result = await requests.startRun(body);
       if (!result.ok) return fail(result.error, body.block);
-      set({ run: { id: result.data.run_id, state: "queued", mode: body.mode, block: body.block ?? null, blocks: [] }, notice: null });
-      stream.follow(result.data.run_id);
+      const id = result.data.run_id;
+      const label: RunLabel = { id, state: "queued", mode: body.mode, block: body.block ?? null, createdAt: new Date().toISOString() };
+      set({ run: { id, state: "queued", mode: body.mode, block: body.block ?? null, blocks: [] }, notice: null, viewRunId: null, runLabels: { ...get().runLabels, [id]: label } });
+      stream.follow(id);
     };
 
     return {
@@ -170,6 +194,9 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
       notice: null,
       graphError: null,
       focused: null,
+      runLabels: {},
+      viewRunId: null,
+      runHistory: null,
 
       setCode(block, code) {
         const current = get().code[block];
@@ -256,7 +283,7 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
         });
       },
 
-      runPipeline: () => startRun({ mode: "pipeline" }),
+      runPipeline: (variables) => startRun({ mode: "pipeline", ...(variables ? { variables } : {}) }),
       runBlock: (block, mode) => startRun({ mode, block }),
 
       async runFocused(block) {
@@ -308,10 +335,69 @@ export function createEditorStore(doc: PipelineDocument, api: EditorApi = browse
       dismissNotice: () => set({ notice: null }),
       setGraphError: (message) => set({ graphError: message }),
 
+      async loadLatest() {
+        const result = await api.call<ResponseOf<"latestBlockRuns">>(`/api/pipelines/${seg(get().name)}/latest-block-runs`);
+        if (!result.ok) return fail(result.error);
+        if (get().viewRunId !== null) return; // the picker moved on while this loaded
+        const remembered = rememberedNotebook(result.data, get().pipeline.blocks.map((b) => b.name));
+        set({ ...keepLive(get(), remembered), runLabels: { ...get().runLabels, ...remembered.runLabels }, logs: logsOfSameRuns(get(), remembered.status) });
+      },
+
+      async showRun(runId) {
+        if (runId === null) {
+          set({ viewRunId: null });
+          return get().loadLatest();
+        }
+        set({ viewRunId: runId });
+        const result = await api.call<ResponseOf<"getRun">>(`/api/runs/${seg(runId)}`);
+        if (!result.ok) return fail(result.error);
+        if (get().viewRunId !== runId) return;
+        const shown = notebookOfRun(result.data);
+        set({ status: shown.status, outputs: shown.outputs, progress: {}, runLabels: { ...get().runLabels, ...shown.runLabels }, logs: logsOfSameRuns(get(), shown.status) });
+      },
+
+      async loadRunHistory() {
+        const result = await api.call<ResponseOf<"listRuns">>(`/api/runs?pipeline=${seg(get().name)}&limit=50`);
+        if (!result.ok) return fail(result.error);
+        const runLabels = { ...get().runLabels };
+        for (const r of result.data.runs) runLabels[r.id] = { id: r.id, state: r.state, mode: r.mode, block: r.block, createdAt: r.created_at };
+        set({ runHistory: result.data.runs, runLabels });
+      },
+
+      async loadLogs(block) {
+        const runId = get().status[block]?.runId;
+        if (!runId) return;
+        const result = await requests.getLogs(runId, block);
+        if (!result.ok) return fail(result.error, block);
+        if (get().status[block]?.runId !== runId) return;
+        set({ logs: { ...get().logs, [block]: result.data.lines.map((l) => ({ at: l.at, level: l.level, message: l.message })) } });
+      },
+
       dispose() {
         autosave.dispose();
         stream.dispose();
       },
     };
   });
+}
+
+/**
+ * The remembered notebook, except for blocks the live run already reported (the stream is fresher than a
+ * page of history that was read while the run started).
+ */
+function keepLive(state: EditorState, remembered: Pick<EditorState, "status" | "outputs">): Pick<EditorState, "status" | "outputs"> {
+  const liveRun = state.run?.id;
+  if (!liveRun) return { status: remembered.status, outputs: remembered.outputs };
+  const status = { ...remembered.status };
+  const outputs = { ...remembered.outputs };
+  for (const [block, s] of Object.entries(state.status)) if (s.runId === liveRun) status[block] = s;
+  for (const [block, o] of Object.entries(state.outputs)) if (o.runId === liveRun) outputs[block] = o;
+  return { status, outputs };
+}
+
+/** Log lines stay only for blocks whose shown state is from the same run as before; others load on demand. */
+function logsOfSameRuns(state: EditorState, status: EditorState["status"]): EditorState["logs"] {
+  const logs: EditorState["logs"] = {};
+  for (const [block, lines] of Object.entries(state.logs)) if (status[block] && status[block].runId === state.status[block]?.runId) logs[block] = lines;
+  return logs;
 }

@@ -2,7 +2,7 @@
  * The HTTP calls of one pipeline editor, typed by the API contract: each names its route once, so the
  * store's actions read as what they do rather than as URLs. Results are returned as the API gave them.
  */
-import type { BlockLanguage, BlockType, RunMode } from "@/lib/core/model";
+import type { BlockLanguage, BlockType, RunMode, Variables } from "@/lib/core/model";
 import type { PipelineChange } from "@/lib/core/pipeline-changes";
 import type { ResponseOf } from "@/lib/core/api-contract";
 import { seg } from "../ui/api-client";
@@ -31,7 +31,7 @@ export function pipelineRequests(api: EditorApi, name: string) {
     renameBlock: (from: string, to: string, version: string) =>
       api.call<Extract<ResponseOf<"putBlock">, { downstream_to_review: string[] }>>(blockPath(from), { method: "PUT", body: { name: to }, version }),
     deleteBlock: (block: string, version: string) => api.call<ResponseOf<"deleteBlock">>(`${blockPath(block)}?detach=true`, { method: "DELETE", version }),
-    startRun: (body: { mode: RunMode; block?: string }) => api.call<ResponseOf<"startRun">>(`${pipelinePath}/runs`, { method: "POST", body }),
+    startRun: (body: { mode: RunMode; block?: string; variables?: Variables }) => api.call<ResponseOf<"startRun">>(`${pipelinePath}/runs`, { method: "POST", body }),
     cancelRun: (runId: string) => api.call<ResponseOf<"cancelRun">>(`/api/runs/${seg(runId)}/cancel`, { method: "POST" }),
     getLogs: (runId: string, block: string) => api.call<ResponseOf<"getLogs">>(`/api/runs/${seg(runId)}/blocks/${seg(block)}/logs`),
   };

@@ -26,7 +26,7 @@ function frozen<T>(value: T): T {
 
 /** What the server sends when the editor connects to a green_taxi_etl run midway (see `runEvents`). */
 function midRunSnapshot(): Extract<StreamMessage, { type: "snapshot" }> {
-  const blockRun = { started_at: null, ended_at: null, duration_ms: null, rows: null, error: null, has_output: false, pokes: 0, last_poke_at: null };
+  const blockRun = { started_at: null, ended_at: null, duration_ms: null, rows: null, error: null, has_output: false, pokes: 0, last_poke_at: null, writes: null, tests: null };
   return {
     type: "snapshot",
     run: {
@@ -69,7 +69,7 @@ describe("the snapshot sent when the editor connects", () => {
     const { patch, outputSerial, logsToLoad } = applyRunEvent(state, midRunSnapshot(), 7, NOW);
 
     expect(Object.keys(patch.status ?? {})).toEqual(["load_green_taxi", "clean_trips", "to_postgres", "export_lake", "to_gcs"]);
-    expect(patch.status?.load_green_taxi).toEqual({ runId: RUN, state: "success", attempt: 1, rows: 95120, durationMs: 4700, error: null });
+    expect(patch.status?.load_green_taxi).toEqual({ runId: RUN, state: "success", attempt: 1, rows: 95120, durationMs: 4700, error: null, pokes: 0, writes: null, tests: null });
     expect(patch.status?.export_lake?.state).toBe("pending");
     expect(patch.run).toEqual({ ...runInfo(RUN), state: "running" });
     // Only the finished block with an output is announced, with the serial after the one given.
@@ -152,6 +152,14 @@ describe("run and block state changes", () => {
       expect(outputSerial).toBe(2);
       expect(patch.status?.export_lake?.state).toBe(ended);
     }
+  });
+
+  it("announces no output for an exporter that succeeded without one (its preview would only be a 404)", () => {
+    const state = frozen({ ...emptyState(runInfo(RUN)), outputs: { export_lake: { runId: EARLIER_RUN, serial: 1, endedAt: NOW } } });
+    const { patch, outputSerial } = applyRunEvent(state, blockState("export_lake", "success", { durationMs: 40 }), 2, NOW);
+    expect(patch.status?.export_lake?.state).toBe("success");
+    expect(patch.outputs).toBeUndefined();
+    expect(outputSerial).toBe(2);
   });
 });
 

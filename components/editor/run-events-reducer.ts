@@ -6,6 +6,7 @@
  */
 import type { StreamMessage } from "@/lib/server/api/runs-service";
 import type { BlockStatus, EditorState, LogEntry } from "./editor-store";
+import { statusOfBlockRun } from "./notebook-memory";
 
 /** Log lines kept per block in the editor: a chatty block must not grow the page without bound. */
 export const LOG_LINES_KEPT = 500;
@@ -33,9 +34,7 @@ export function applyRunEvent(state: RunEventSlice, message: RunStateMessage, ou
   switch (message.type) {
     case "snapshot": {
       const status = { ...state.status };
-      for (const b of message.blocks) {
-        status[b.block] = { runId: message.run.id, state: b.state, attempt: b.attempt, rows: b.rows, durationMs: b.duration_ms, error: b.error ? { code: b.error.code, message: b.error.message } : null };
-      }
+      for (const b of message.blocks) status[b.block] = statusOfBlockRun(message.run.id, b);
       // A block may have finished before the stream connected: its output comes with the snapshot.
       const outputs = { ...state.outputs };
       let serial = outputSerial;
@@ -77,7 +76,9 @@ export function applyRunEvent(state: RunEventSlice, message: RunStateMessage, ou
       // A retry keeps the earlier attempts' lines above the new ones; a fresh run starts an empty log.
       if (message.state === "running" && message.attempt <= 1) patch.logs = { ...state.logs, [message.block]: [] };
       let serial = outputSerial;
-      if (message.state === "success") {
+      // The runner reports rows only for a block that returned an output: an exporter or a sensor succeeds
+      // without one, and a preview of it would only answer "no output".
+      if (message.state === "success" && message.rows !== undefined) {
         patch.outputs = { ...state.outputs, [message.block]: { runId: message.runId, serial: ++serial, endedAt: message.at } };
       }
       return { patch, outputSerial: serial, logsToLoad: [] };

@@ -3,7 +3,10 @@
  * `applyRunEvent`, except progress reports, which are folded in at most every `PROGRESS_FLUSH_MS` (a
  * block may report thousands a second). A snapshot (joining a run late) loads the logs of blocks it names.
  */
+import type { ResponseOf } from "@/lib/core/api-contract";
+import { isTerminalRunState } from "@/lib/core/run-model";
 import type { StreamMessage } from "@/lib/server/api/runs-service";
+import type { ApiResult } from "../ui/api-client";
 import type { EditorApi } from "./editor-api";
 import type { EditorState } from "./editor-store";
 import { recordMetric } from "./metrics";
@@ -27,7 +30,12 @@ export interface EditorStateAccess {
   set(patch: Partial<EditorState>): void;
 }
 
-export function createRunStream(api: EditorApi, requests: Pick<PipelineRequests, "getLogs">, store: EditorStateAccess): RunStream {
+/** What the stream reads besides events: earlier log lines, and the finished run (writes and tests come with it). */
+export interface RunStreamRequests extends Pick<PipelineRequests, "getLogs"> {
+  getRun?(runId: string): Promise<ApiResult<ResponseOf<"getRun">>>;
+}
+
+export function createRunStream(api: EditorApi, requests: RunStreamRequests, store: EditorStateAccess): RunStream {
   let unsubscribe: (() => void) | null = null;
   let outputSerial = 0;
   const pendingProgress = new Map<string, BlockProgressView>();
@@ -53,6 +61,7 @@ export function createRunStream(api: EditorApi, requests: Pick<PipelineRequests,
     const outcome = applyRunEvent(store.get(), message, outputSerial, new Date().toISOString());
     outputSerial = outcome.outputSerial;
     if (Object.keys(outcome.patch).length > 0) store.set(outcome.patch);
+    if (message.type === "run_state" && isTerminalRunState(message.state)) refreshFinished(message.runId);
     if (message.type !== "snapshot") return;
     for (const block of outcome.logsToLoad) {
       void requests.getLogs(message.run.id, block).then((result) => {
@@ -60,6 +69,25 @@ export function createRunStream(api: EditorApi, requests: Pick<PipelineRequests,
         if (logs) store.set({ logs });
       });
     }
+  };
+
+  /**
+   * A finished run's writes, tests and pokes are not in its events: read the run once and fold it in like a
+   * snapshot (states it carries are the final ones; log lines are already here).
+   */
+  const refreshFinished = (runId: string) => {
+    void requests.getRun?.(runId).then((result) => {
+      if (!result.ok) return;
+      const snapshot: StreamMessage = { type: "snapshot", run: result.data.run, blocks: result.data.blocks };
+      const outcome = applyRunEvent(store.get(), snapshot, outputSerial, new Date().toISOString());
+      outputSerial = outcome.outputSerial;
+      if (outcome.patch.status) {
+        // Only blocks whose shown state still comes from this run (a newer run may have started since).
+        const status = { ...store.get().status };
+        for (const [block, s] of Object.entries(outcome.patch.status)) if (status[block]?.runId === runId) status[block] = s;
+        store.set({ status });
+      }
+    });
   };
 
   return {

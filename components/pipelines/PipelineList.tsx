@@ -6,6 +6,7 @@ import { useState } from "react";
 import type { PipelineListItem, ResponseOf } from "@/lib/core/api-contract";
 import { apiCall, seg } from "../ui/api-client";
 import { formatTime } from "../ui/format";
+import styles from "./pipelines.module.css";
 
 function CreateForm({ pipelines }: { pipelines: PipelineListItem[] }) {
   const router = useRouter();
@@ -15,7 +16,7 @@ function CreateForm({ pipelines }: { pipelines: PipelineListItem[] }) {
   const examples = pipelines.filter((p) => !p.error);
   return (
     <form
-      className="create-form"
+      className={styles.create}
       onSubmit={async (event) => {
         event.preventDefault();
         const result = await apiCall<ResponseOf<"createPipeline">>("/api/pipelines", { method: "POST", body: { name, template } });
@@ -80,17 +81,49 @@ function Row({ p, onError }: { p: PipelineListItem; onError(message: string): vo
         {mode === "rename" ? (
           <input aria-label={`New name for ${p.name}`} value={newName} autoFocus onChange={(e) => setNewName(e.target.value)} onKeyDown={(e) => e.key === "Enter" && void rename()} />
         ) : p.error ? (
-          p.name
+          <strong>{p.name}</strong>
         ) : (
-          <Link href={`/pipelines/${seg(p.name)}`}>{p.name}</Link>
+          <Link href={`/pipelines/${seg(p.name)}`} className={styles.name}>
+            {p.name}
+          </Link>
+        )}
+        {p.error ? <span className={styles.problem}>{p.error}</span> : p.description && <span className={styles.description}>{p.description}</span>}
+      </td>
+      <td className={styles.num}>{p.blocks ?? ""}</td>
+      <td>
+        {p.last_run ? (
+          <>
+            <Link href={`/runs/${seg(p.last_run.id)}`} className={`${styles.badge} ${styles[`state_${p.last_run.state}`] ?? ""}`} aria-label={`Last run ${p.last_run.state}`} data-testid="last-run-state">
+              <span className={styles.dot} aria-hidden="true" />
+              {p.last_run.state}
+            </Link>
+            <span className={styles.when}>{formatTime(p.last_run.created_at)}</span>
+          </>
+        ) : (
+          <span className="muted">never run</span>
         )}
       </td>
-      <td>{p.error ? <span className="error">{p.error}</span> : p.description}</td>
-      <td>{p.blocks ?? ""}</td>
-      <td>{p.last_run ? <span className={`state state-${p.last_run.state}`}>{p.last_run.state}</span> : <span className="muted">never</span>}</td>
-      <td className="muted">{p.last_run ? formatTime(p.last_run.created_at) : ""}</td>
-      <td>{p.error ? p.triggers : <Link href={`/pipelines/${seg(p.name)}/triggers`}>{p.triggers}</Link>}</td>
-      <td className="row-actions">
+      <td>
+        {p.schedules.length > 0 ? (
+          <ul className={styles.schedules}>
+            {p.schedules.map((schedule) => (
+              <li key={schedule}>{schedule}</li>
+            ))}
+          </ul>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+      <td className={styles.triggers}>
+        {p.error ? (
+          p.triggers
+        ) : (
+          <Link href={`/pipelines/${seg(p.name)}/triggers`} title={`Triggers of ${p.name}`}>
+            {p.triggers}
+          </Link>
+        )}
+      </td>
+      <td className={styles.actions}>
         {mode === "rename" && (
           <>
             <button type="button" onClick={() => void rename()}>
@@ -141,24 +174,30 @@ export function PipelineList({ pipelines }: { pipelines: PipelineListItem[] }) {
           {error}
         </p>
       )}
-      <table className="pipelines">
-        <thead>
-          <tr>
-            <th>Pipeline</th>
-            <th>Description</th>
-            <th>Blocks</th>
-            <th>Last run</th>
-            <th>When</th>
-            <th>Triggers</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {pipelines.map((p) => (
-            <Row key={p.name} p={p} onError={setError} />
-          ))}
-        </tbody>
-      </table>
+      <div className={styles.card}>
+        <table className={styles.table}>
+          <thead>
+            <tr>
+              <th scope="col">Pipeline</th>
+              <th scope="col" className={styles.num}>
+                Blocks
+              </th>
+              <th scope="col">Last run</th>
+              <th scope="col">Schedule</th>
+              <th scope="col">Triggers</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {pipelines.map((p) => (
+              <Row key={p.name} p={p} onError={setError} />
+            ))}
+          </tbody>
+        </table>
+        {pipelines.length === 0 && <p className={styles.empty}>No pipelines yet: create one above.</p>}
+      </div>
     </>
   );
 }

@@ -46,7 +46,7 @@ export const ColumnHistogram = memo(function ColumnHistogram({ histogram, testId
             <rect x={bin * barWidth} y={0} width={barWidth} height={HEIGHT} fill="transparent">
               <title>{binLabel(histogram, bin, naive)}</title>
             </rect>
-            <rect x={bin * barWidth + 0.5} y={HEIGHT - height} width={Math.max(0.5, barWidth - 1)} height={height} fill="#6b7280" pointerEvents="none" data-count={count} />
+            <rect x={bin * barWidth + 0.5} y={HEIGHT - height} width={Math.max(0.5, barWidth - 1)} height={height} style={{ fill: "var(--color-text-muted)" }} pointerEvents="none" data-count={count} />
           </g>
         );
       })}

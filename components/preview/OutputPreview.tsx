@@ -46,10 +46,12 @@ function shortStat(value: ColumnStats["min"], type: string): string {
  */
 const PreviewRow = memo(function PreviewRow({ index, top, row, columns, template }: { index: number; top: number; row: Row | undefined; columns: readonly string[]; template: string }) {
   return (
-    <div className="preview-row" data-index={index} style={{ gridTemplateColumns: template, height: ROW_HEIGHT, transform: `translateY(${top}px)` }}>
-      <div className="preview-index">{index + 1}</div>
+    <div className="preview-row" role="row" aria-rowindex={index + 2} data-index={index} style={{ gridTemplateColumns: template, height: ROW_HEIGHT, transform: `translateY(${top}px)` }}>
+      <div className="preview-index" role="rowheader">
+        {index + 1}
+      </div>
       {columns.map((name) => (
-        <div key={name} className={`preview-cell ${styles.cell}`} data-col={name}>
+        <div key={name} className={`preview-cell ${styles.cell}`} role="gridcell" data-col={name}>
           {row ? <Cell value={row[name]} /> : <span className={styles.placeholder}>…</span>}
         </div>
       ))}
@@ -113,13 +115,15 @@ const PreviewHead = memo(function PreviewHead({
 }) {
   const byName = new Map(stats.map((s) => [s.name, s]));
   return (
-    <div className="preview-head" style={{ gridTemplateColumns: template, height: HEAD_HEIGHT }}>
-      <div className="preview-index">#</div>
+    <div className="preview-head" role="row" aria-rowindex={1} style={{ gridTemplateColumns: template, height: HEAD_HEIGHT }}>
+      <div className="preview-index" role="columnheader" aria-label="Row number">
+        #
+      </div>
       {schema.map((c, i) => {
         const s = byName.get(c.name);
         const exact = exactDistinct[c.name];
         return (
-          <div key={c.name} className={`preview-col ${styles.headCell}`} data-testid={`col-${block}-${c.name}`} data-col={c.name}>
+          <div key={c.name} className={`preview-col ${styles.headCell}`} role="columnheader" data-testid={`col-${block}-${c.name}`} data-col={c.name}>
             <div className={styles.colName} title={c.name}>
               {c.name}
             </div>
@@ -269,9 +273,10 @@ export function OutputPreview({ runId, block, serial, endedAt }: { runId: string
         <strong data-testid={`total-rows-${block}`}>{formatCount(total)} rows</strong> · {columns.length} columns
       </div>
       <div className="preview-scroll" ref={setScroller} data-testid={`preview-scroll-${block}`} style={{ height: Math.min(MAX_HEIGHT, HEAD_HEIGHT + total * ROW_HEIGHT + 2) }}>
-        <div className={styles.grid} style={{ width: gridWidth(widths) }}>
+        {/* Rows past the window are not in the DOM: aria-rowcount and each row's aria-rowindex tell a screen reader where it is. */}
+        <div className={styles.grid} style={{ width: gridWidth(widths) }} role="grid" aria-label={`Output of ${block}`} aria-rowcount={total + 1} aria-colcount={columns.length + 1} aria-readonly="true">
           <PreviewHead block={block} schema={first.schema} stats={first.stats} template={template} widths={widths} exactDistinct={exactDistinct} onResize={onResize} onStats={onStats} />
-          <div style={{ height: total * ROW_HEIGHT, position: "relative" }} onClick={onBodyClick}>
+          <div role="rowgroup" style={{ height: total * ROW_HEIGHT, position: "relative" }} onClick={onBodyClick}>
             {/* Keyed by slot, not row: the row leaving at one end and the one entering at the other share a key, so
                 React rewrites its cells in place instead of destroying and creating ~20 rows of DOM a frame. */}
             {rowsIn(firstRow, lastRow).map((index) => (

@@ -40,7 +40,7 @@ function recordingRouter() {
 }
 
 function block(name: string, state: string, extra: Partial<BlockView> = {}): BlockView {
-  return { block: name, state, attempt: 0, started_at: null, ended_at: null, duration_ms: null, rows: null, error: null, pokes: 0, last_poke_at: null, attempts: [], ...extra };
+  return { block: name, state, attempt: 0, started_at: null, ended_at: null, duration_ms: null, rows: null, error: null, pokes: 0, last_poke_at: null, has_output: false, writes: null, tests: null, attempts: [], ...extra };
 }
 
 /** GET /api/runs/:id as `runDetail` builds it, for a run whose cleaning step failed twice. */
@@ -192,4 +192,59 @@ it("offers only Cancel while the run is live, and asks the server to cancel it",
   expect(screen.queryByTestId("run-again")).toBeNull();
   await userEvent.click(screen.getByRole("button", { name: "Cancel run" }));
   expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /api/runs/${RUN}/cancel`]);
+});
+
+/** jsdom lays nothing out and has no ResizeObserver (the preview's row window asks for one): a browser's that never fires. */
+class StillResizeObserver {
+  observe(): void {}
+  disconnect(): void {}
+}
+
+/** One page of load_green_taxi's output as GET /api/runs/:id/blocks/:b/output answers it. */
+const OUTPUT_PAGE = {
+  schema: [
+    { name: "VendorID", type: "Int32" },
+    { name: "fare_amount", type: "Float64" },
+  ],
+  total_rows: 2,
+  offset: 0,
+  rows: [
+    { VendorID: 2, fare_amount: 12.5 },
+    { VendorID: 1, fare_amount: 7 },
+  ],
+  stats: [
+    { name: "VendorID", type: "Int32", nulls: 0, min: 1, max: 2, distinct: 2 },
+    { name: "fare_amount", type: "Float64", nulls: 0, min: 7, max: 12.5, distinct: 2 },
+  ],
+  bytes: 1024,
+};
+
+it("previews the output of the block clicked in the list, and says what an exporter wrote and its tests", async () => {
+  Object.defineProperty(window, "ResizeObserver", { value: StillResizeObserver, configurable: true });
+  serve((request) => (request.method === "GET" && request.path.startsWith(`/api/runs/${RUN}/blocks/load_green_taxi/output`) ? { status: 200, body: OUTPUT_PAGE } : undefined));
+  const view = failedRun();
+  const [loaded] = view.blocks;
+  if (!loaded) throw new Error("the fixture has blocks");
+  view.blocks[0] = { ...loaded, has_output: true, tests: { passed: 3, failed: null } };
+  view.blocks[2] = {
+    ...block("export_lake", "success", { attempt: 1 }),
+    writes: [{ connector: "files", location: "lake/green/2020-10.parquet", rows: 95120, bytes: 2_411_724 }],
+  };
+  renderRun(view);
+  // The failed block is shown first: it has no table to preview.
+  expect(screen.getByTestId("result-clean_trips").textContent).toContain("No output: the block run is failed.");
+  expect(api.requests).toEqual([]);
+
+  await userEvent.click(within(rowOf("load_green_taxi")).getByRole("button", { name: "load_green_taxi" }));
+  await waitFor(() => expect(screen.getByTestId("total-rows-load_green_taxi").textContent).toBe("2 rows"));
+  expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /api/runs/${RUN}/blocks/load_green_taxi/output?offset=0&limit=100`]);
+  expect(screen.getByTestId("run-tests-load_green_taxi").textContent).toBe("3 tests passed");
+  expect(rowOf("load_green_taxi").textContent).toContain("3 tests passed");
+
+  await userEvent.click(within(rowOf("export_lake")).getByRole("button", { name: "export_lake" }));
+  expect(screen.getByTestId("result-export_lake").textContent).toContain("wrote 95,120 rows (2.3 MiB) to files lake/green/2020-10.parquet");
+  expect(screen.queryByTestId("preview-export_lake")).toBeNull();
+  expect(rowOf("export_lake").textContent).toContain("wrote 95,120 rows");
+  // No request for an output the exporter does not have.
+  expect(api.requests.filter((r) => r.path.includes("export_lake"))).toEqual([]);
 });

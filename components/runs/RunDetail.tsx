@@ -7,8 +7,14 @@ import { apiCall, seg } from "@/components/ui/api-client";
 import type { ResponseOf } from "@/lib/core/api-contract";
 import type { RunView } from "@/lib/server/api/runs-history-service";
 import styles from "../triggers/triggers.module.css";
+import { OutputPreview } from "../preview/OutputPreview";
+import { formatCount, formatTime } from "../ui/format";
+import { describeTests } from "../editor/notebook-memory";
 import { Gantt } from "./Gantt";
+import { BlockResult } from "./BlockResult";
+import { describeRunKind } from "./run-kind";
 import { LiveRefresh } from "./LiveRefresh";
+import { InstanceList, splitInstances } from "./InstanceList";
 
 function ms(value: number | null): string {
   if (value === null) return "";
@@ -17,7 +23,7 @@ function ms(value: number | null): string {
 
 /** What each "did not finish" state means, so `skipped` (not a failure) never reads like `upstream_failed`. */
 const STATE_MEANING: Record<string, string> = {
-  skipped: "did not run, and that is not a failure (e.g. its sensor soft-failed)",
+  skipped: "did not run, and that is not a failure (a false condition, no dynamic rows, its trigger rule, or a soft-failed sensor)",
   upstream_failed: "did not run because an upstream failed",
   cancelled: "stopped or never started: the run was cancelled",
   up_for_retry: "failed; will retry",
@@ -39,6 +45,10 @@ export function RunDetail({ view, nowMs }: { view: RunView; nowMs: number }) {
   const [error, setError] = useState<string | null>(null);
   const [fromBlock, setFromBlock] = useState(blocks[0]?.block ?? "");
 
+  // Dynamic instances are listed under their block, not as rows of their own.
+  const { declared, groups } = splitInstances(blocks);
+  const byName = new Map(blocks.map((b) => [b.block, b]));
+  const orphanGroups = [...groups.keys()].filter((name) => !declared.some((b) => b.block === name));
   const failed = blocks.find((b) => b.state === "failed" || b.state === "upstream_failed");
   const retriable = blocks.filter((b) => RETRIED_STATES.has(b.state));
   const shownBlock = blocks.find((b) => b.block === selected?.block) ?? failed ?? blocks[0];
@@ -80,9 +90,8 @@ export function RunDetail({ view, nowMs }: { view: RunView; nowMs: number }) {
       </h1>
       <p className={styles.muted}>
         {run.pipeline} · {run.trigger}
-        {run.trigger_id ? ` (${run.trigger_id})` : ""} · mode {run.mode}
-        {run.block ? ` ${run.block}` : ""} · logical date {run.logical_date}
-        {run.data_interval.start !== run.data_interval.end ? ` · data interval ${run.data_interval.start} – ${run.data_interval.end}` : ""} · duration{" "}
+        {run.trigger_id ? ` (${run.trigger_id})` : ""} · <span data-testid="run-mode">{describeRunKind(run)}</span> · logical date {formatTime(run.logical_date)}
+        {run.data_interval.start !== run.data_interval.end ? ` · data interval ${formatTime(run.data_interval.start)} – ${formatTime(run.data_interval.end)}` : ""} · duration{" "}
         {ms(span(run.started_at, run.ended_at))}
       </p>
       {run.error && (
@@ -135,14 +144,21 @@ export function RunDetail({ view, nowMs }: { view: RunView; nowMs: number }) {
               <th>Duration</th>
               <th>Rows</th>
               <th>Pokes</th>
+              <th>Tests · writes</th>
               <th>Error</th>
             </tr>
           </thead>
           <tbody>
-            {blocks.map((b) => (
+            {declared.map((b) => [
               <tr key={b.block} data-testid={`block-run-${b.block}`}>
                 <td>
-                  <button type="button" className={styles.button} onClick={() => setSelected({ block: b.block, attempt: b.attempt })}>
+                  <button
+                    type="button"
+                    className={styles.button}
+                    aria-pressed={shownBlock?.block === b.block}
+                    title={b.has_output ? "Show its output and log" : "Show its log"}
+                    onClick={() => setSelected({ block: b.block, attempt: b.attempt })}
+                  >
                     {b.block}
                   </button>
                 </td>
@@ -155,12 +171,39 @@ export function RunDetail({ view, nowMs }: { view: RunView; nowMs: number }) {
                 <td>{ms(b.duration_ms ?? span(b.started_at, b.ended_at))}</td>
                 <td>{b.rows ?? ""}</td>
                 <td title={b.last_poke_at ? `last poke ${b.last_poke_at}` : undefined}>{b.pokes > 0 ? b.pokes : ""}</td>
+                <td data-testid={`block-result-${b.block}`}>
+                  {b.tests ? describeTests(b.tests) : ""}
+                  {b.tests && b.writes ? " · " : ""}
+                  {b.writes ? `wrote ${formatCount(b.writes.reduce((sum, w) => sum + w.rows, 0))} rows` : ""}
+                </td>
                 <td className={styles.error}>{b.error ?? (STATE_MEANING[b.state] && b.state !== "up_for_retry" ? <span className={styles.muted}>{STATE_MEANING[b.state]}</span> : "")}</td>
+              </tr>,
+              groups.has(b.block) && (
+                <tr key={`${b.block}[]`}>
+                  <td colSpan={8}>
+                    <InstanceList block={b.block} instances={groups.get(b.block) ?? []} views={byName} selected={selected?.block ?? null} onSelect={(name, attempt) => setSelected({ block: name, attempt })} />
+                  </td>
+                </tr>
+              ),
+            ])}
+            {/* Instances whose block has no run row yet (the group is created as the instances end). */}
+            {orphanGroups.map((name) => (
+              <tr key={`${name}[]`}>
+                <td colSpan={8}>
+                  <InstanceList block={name} instances={groups.get(name) ?? []} views={byName} selected={selected?.block ?? null} onSelect={(instance, attempt) => setSelected({ block: instance, attempt })} />
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </section>
+      {shownBlock && (
+        <section className={styles.section} aria-label={`Output of ${shownBlock.block}`}>
+          <h2>Output — {shownBlock.block}</h2>
+          <BlockResult block={shownBlock} />
+          {shownBlock.has_output && <OutputPreview key={`${run.id}/${shownBlock.block}`} runId={run.id} block={shownBlock.block} serial={0} endedAt={shownBlock.ended_at ?? ""} />}
+        </section>
+      )}
       <section className={styles.section}>
         <h2>Timeline</h2>
         <Gantt blocks={blocks} nowMs={nowMs} />

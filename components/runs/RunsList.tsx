@@ -2,11 +2,9 @@ import Link from "next/link";
 import { RUN_STATES } from "@/lib/core/run-model";
 import type { HistoryFilter, RunRow } from "@/lib/server/api/runs-history-service";
 import styles from "../triggers/triggers.module.css";
+import { formatTime } from "../ui/format";
 import { LiveRefresh } from "./LiveRefresh";
-
-function time(iso: string | null): string {
-  return iso ? new Date(iso).toISOString().replace("T", " ").slice(0, 19) : "";
-}
+import { describeRunKind } from "./run-kind";
 
 function duration(run: RunRow): string {
   if (!run.started_at) return "";
@@ -76,6 +74,7 @@ export function RunsList({ runs, filter, pipelines, error }: { runs: RunRow[]; f
             <th>Pipeline</th>
             <th>State</th>
             <th>Trigger</th>
+            <th>Mode</th>
             <th>Logical date</th>
             <th>Created</th>
             <th>Duration</th>
@@ -97,8 +96,9 @@ export function RunsList({ runs, filter, pipelines, error }: { runs: RunRow[]; f
                 {r.trigger}
                 {r.trigger_id ? ` · ${r.trigger_id}` : ""}
               </td>
-              <td>{time(r.logical_date)}</td>
-              <td>{time(r.created_at)}</td>
+              <td data-testid="run-mode">{describeRunKind(r)}</td>
+              <td>{formatTime(r.logical_date)}</td>
+              <td>{formatTime(r.created_at)}</td>
               <td>{duration(r)}</td>
             </tr>
           ))}

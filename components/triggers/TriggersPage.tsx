@@ -5,7 +5,10 @@ import { useCallback, useEffect, useState } from "react";
 import { apiCall, seg } from "@/components/ui/api-client";
 import { formatTime } from "@/components/ui/format";
 import type { ResponseOf, TriggerJson } from "@/lib/core/api-contract";
+import type { Variables } from "@/lib/core/model";
+import { RunWithVariablesDialog } from "../editor/RunWithVariablesDialog";
 import { BackfillPanel } from "./BackfillPanel";
+import { usePipelineVariables } from "./pipeline-variables";
 import { bodyOf, TriggerForm } from "./TriggerForm";
 import styles from "./triggers.module.css";
 
@@ -29,6 +32,8 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
   const [form, setForm] = useState<{ editing: TriggerJson | null } | null>(null);
   const [issued, setIssued] = useState<IssuedToken | null>(null);
   const [started, setStarted] = useState<{ trigger: string; runId: string } | null>(null);
+  const [runWith, setRunWith] = useState<TriggerJson | null>(null);
+  const defaults = usePipelineVariables(pipeline, runWith !== null);
   const base = `/api/pipelines/${seg(pipeline)}/triggers`;
 
   const load = useCallback(async () => {
@@ -51,8 +56,8 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
     await load();
   }
 
-  async function runNow(trigger: TriggerJson) {
-    const result = await apiCall<ResponseOf<"runTriggerNow">>(`${base}/${seg(trigger.name)}/run`, { method: "POST" });
+  async function runNow(trigger: TriggerJson, variables?: Variables) {
+    const result = await apiCall<ResponseOf<"runTriggerNow">>(`${base}/${seg(trigger.name)}/run`, { method: "POST", ...(variables ? { body: { variables } } : {}) });
     if (result.ok) setStarted({ trigger: trigger.name, runId: result.data.run_id });
     setActionError(result.ok ? null : result.error.message);
     await load();
@@ -147,11 +152,11 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
                       <code className={styles.muted}>{t.url_path}</code>
                     )}
                   </td>
-                  <td title={t.next_run ?? ""}>{t.next_run ? formatTime(t.next_run) : "—"}</td>
+                  <td title={t.next_run ?? ""}>{t.next_run ? formatTime(t.next_run, t.timezone ?? "UTC") : "—"}</td>
                   <td>
                     {t.last_run ? (
                       <Link href={`/runs/${seg(t.last_run.id)}`}>
-                        <span className={`${styles.badge} ${styles[`state_${t.last_run.state}`] ?? ""}`}>{t.last_run.state}</span> {formatTime(t.last_run.created_at)}
+                        <span className={`${styles.badge} ${styles[`state_${t.last_run.state}`] ?? ""}`}>{t.last_run.state}</span> {formatTime(t.last_run.created_at, t.timezone ?? "UTC")}
                       </Link>
                     ) : (
                       "—"
@@ -167,6 +172,9 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
                       </button>
                       <button type="button" className={styles.button} onClick={() => void runNow(t)}>
                         Run now
+                      </button>
+                      <button type="button" className={styles.button} onClick={() => setRunWith(t)}>
+                        Run with variables…
                       </button>
                       {t.type === "api" && (
                         <button type="button" className={styles.button} onClick={() => void issueToken(t)}>
@@ -187,6 +195,15 @@ export function TriggersPage({ pipeline }: { pipeline: string }) {
               ))}
             </tbody>
           </table>
+        )}
+        {runWith && defaults && (
+          <RunWithVariablesDialog
+            title={`Run ${runWith.name} now with variables`}
+            variables={{ ...defaults.variables, ...(runWith.variables as Variables) }}
+            secrets={defaults.secrets}
+            onRun={(variables) => runNow(runWith, variables)}
+            onClose={() => setRunWith(null)}
+          />
         )}
         {started && (
           <p data-testid="run-started">

@@ -4,9 +4,12 @@
  */
 import { format } from "node:util";
 import type { Table } from "apache-arrow";
-import type { LogLine, Progress } from "../core/execution";
-import type { BlockContext, BlockIO, BlockLogger, SqlParam } from "../sdk";
+import { UserError } from "../core/errors";
+import type { BlockWrite, LogLine, Progress, RunLookupAnswer, RunLookupQuery } from "../core/execution";
+import { parseRunQuery } from "../core/run-lookup";
+import type { BlockContext, BlockIO, BlockLogger, RunQuery, SqlParam } from "../sdk";
 import type { RunBlockJob } from "./worker-protocol";
+import { recordWrites } from "./write-recorder";
 
 /** How the context reaches the server; the block process implements it with messages. */
 export interface ContextChannel {
@@ -17,6 +20,10 @@ export interface ContextChannel {
   env(name: string): string | undefined;
   /** The connectors of `sluice.yaml` (`ctx.io`), built in the block process. */
   io: BlockIO;
+  /** `ctx.runs.latest`, asked of the server. */
+  runs(query: RunLookupQuery): Promise<RunLookupAnswer>;
+  /** Hears every successful `ctx.io` write (what an exporter reports instead of an output). */
+  onWrite?(write: BlockWrite): void;
 }
 
 /** Formats log arguments the way console.log does (`%s`, objects inspected). */
@@ -59,6 +66,7 @@ export function buildBlockContext(job: RunBlockJob, inputs: ReadonlyMap<string, 
     logicalDate: new Date(job.logicalDate),
     dataInterval: { start: new Date(job.dataInterval.start), end: new Date(job.dataInterval.end) },
     variables: job.variables,
+    item: job.item,
     env: (name) => channel.env(name),
     log,
     signal,
@@ -71,6 +79,24 @@ export function buildBlockContext(job: RunBlockJob, inputs: ReadonlyMap<string, 
       if (bad >= 0) throw new TypeError(`ctx.sql: parameter $${bad + 1} must be a string, number, boolean, bigint, Date or null`);
       return channel.sql(query, list);
     },
-    io: channel.io,
+    upstream: (name) => {
+      const input = job.inputs.find((i) => i.name === name);
+      if (input === undefined) {
+        const names = job.inputs.map((i) => i.name);
+        throw new UserError(
+          "unknown_upstream",
+          `ctx.upstream("${String(name)}"): not an upstream of block ${job.block} with an output (${names.length > 0 ? `it has ${names.join(", ")}` : "it has none"})`,
+          { block: job.block },
+        );
+      }
+      return Object.freeze({ kind: "upstream" as const, name: input.name, path: input.path, format: input.format });
+    },
+    io: channel.onWrite ? recordWrites(channel.io, (write) => channel.onWrite?.(write)) : channel.io,
+    runs: Object.freeze({
+      latest: async (query: RunQuery) => {
+        const found = await channel.runs(parseRunQuery(query, job.logicalDate));
+        return found && { id: found.id, state: found.state, logicalDate: new Date(found.logicalDate) };
+      },
+    }),
   };
 }

@@ -15,8 +15,8 @@ import { dirname } from "node:path";
 import { getHeapStatistics } from "node:v8";
 import { Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { UserError, messageOf } from "../core/errors";
-import type { LogLine, Progress } from "../core/execution";
-import { createBlockIo } from "../io/block-io";
+import type { BlockTests, BlockWrite, LogLine, Progress, RunLookupAnswer, RunLookupQuery } from "../core/execution";
+import type { BlockIo } from "../io/block-io";
 import type { BlockContext, SqlParam } from "../sdk";
 import { buildBlockContext, formatLogArgs } from "./block-context";
 import { interpretReturn } from "./block-result";
@@ -47,6 +47,7 @@ const fallbackRequire = fallbackResolveFrom ? createRequire(fallbackResolveFrom)
 let currentJobId: number | null = null;
 let nextRequestId = 1;
 const pendingSql = new Map<number, { resolve: (answer: SqlWireAnswer) => void; reject: (error: Error) => void }>();
+const pendingRuns = new Map<number, { resolve: (answer: RunLookupAnswer) => void; reject: (error: Error) => void }>();
 
 function post(message: WorkerToMain, then?: () => void): void {
   if (!process.connected) return;
@@ -198,6 +199,14 @@ function receive(table: TableTransfer): Table {
   }
 }
 
+function runsViaServer(jobId: number, query: RunLookupQuery): Promise<RunLookupAnswer> {
+  const requestId = nextRequestId++;
+  return new Promise<RunLookupAnswer>((resolve, reject) => {
+    pendingRuns.set(requestId, { resolve, reject });
+    post({ type: "runs", jobId, requestId, query });
+  });
+}
+
 function sqlViaServer(jobId: number, query: string, params: SqlParam[]): Promise<Table> {
   const requestId = nextRequestId++;
   return new Promise<SqlWireAnswer>((resolve, reject) => {
@@ -225,6 +234,34 @@ function testFailure(error: unknown, block: string): UserError {
   return failure;
 }
 
+/**
+ * The connectors' module, loaded on first use of `ctx.io`: they pull in DuckDB, pg, zod and a YAML parser,
+ * which take longer to load than most blocks take to run. `require`, not `import()`: this file runs as
+ * CommonJS (built, or bundled into the cache), where `require` of a bundled module is synchronous and cheap.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadBlockIo = (): typeof import("../io/block-io") => require("../io/block-io");
+
+/** `ctx.io` built on first access (see loadBlockIo); `close` closes it only if it was built. */
+function lazyBlockIo(create: () => BlockIo): { io: BlockIo; close: () => Promise<void> } {
+  let built: BlockIo | null = null;
+  const real = (): BlockIo => (built ??= create());
+  const io = new Proxy({} as BlockIo, {
+    get: (_target, key) => {
+      const target = real();
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+    has: (_target, key) => Reflect.has(real(), key),
+    ownKeys: () => Reflect.ownKeys(real()),
+    getOwnPropertyDescriptor: (_target, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+      return descriptor === undefined ? undefined : { ...descriptor, configurable: true };
+    },
+  });
+  return { io, close: async () => (built === null ? undefined : built.close()) };
+}
+
 async function runBlock(jobId: number, job: RunBlockJob, signal: AbortSignal, outputFile: string): Promise<WireResult> {
   const require = blockRequire(job.blockFile);
   if (job.inputs.some((input) => input.format === "parquet")) await loadParquetWasm();
@@ -234,17 +271,21 @@ async function runBlock(jobId: number, job: RunBlockJob, signal: AbortSignal, ou
     getters.set(input.name, () => (table ??= decodeInput(input)));
   }
   const progress = (update: Progress) => post({ type: "progress", jobId, progress: update });
-  const io = createBlockIo(job.io.profiles, { dataDir: job.io.dataDir, projectDir: job.io.projectDir, signal, onProgress: progress });
+  const { io, close: closeIo } = lazyBlockIo(() => loadBlockIo().createBlockIo(job.io.profiles, { dataDir: job.io.dataDir, projectDir: job.io.projectDir, signal, onProgress: progress }));
+  const writes: BlockWrite[] = [];
   try {
-    return await runBlockCode(job, require, getters, outputFile, buildBlockContext(job, getters, signal, {
+    const { result, tests } = await runBlockCode(job, require, getters, outputFile, buildBlockContext(job, getters, signal, {
       log: emitLog,
       progress,
       sql: (query, params) => sqlViaServer(jobId, query, params),
+      runs: (query) => runsViaServer(jobId, query),
       env: (name) => process.env[name],
       io,
+      onWrite: (write) => writes.push(write),
     }));
+    return writes.length > 0 || tests ? { ...result, feedback: { ...(writes.length > 0 ? { writes } : {}), ...(tests ? { tests } : {}) } } : result;
   } finally {
-    await io.close();
+    await closeIo();
   }
 }
 
@@ -254,7 +295,7 @@ async function runBlockCode(
   getters: Map<string, () => Table>,
   outputFile: string,
   ctx: BlockContext,
-): Promise<WireResult> {
+): Promise<{ result: WireResult; tests?: BlockTests }> {
   const exports = loadBlock(job, require);
   const main = exports.default;
   if (typeof main !== "function") {
@@ -264,26 +305,37 @@ async function runBlockCode(
     });
   }
   const first = job.inputs.length > 0 ? getters.get(job.inputs[0].name)?.() : undefined;
-  const returned: unknown = job.blockType === "loader" || job.blockType === "sensor" ? await main(ctx) : await main(first, ctx);
+  const returned: unknown = job.blockType === "loader" || job.blockType === "sensor" || job.blockType === "condition" ? await main(ctx) : await main(first, ctx);
   const result = interpretReturn(job.blockType, job.block, returned);
   const test = exports.test;
+  let tests: BlockTests | undefined;
   if (typeof test === "function" && result.kind !== "sensor") {
     const subject = result.kind === "table" ? result.table : (first ?? new Table());
+    const counter = { passed: 0 };
+    checkCounters[CHECKS] = counter;
     try {
       await test(subject, ctx);
     } catch (error) {
       throw testFailure(error, job.block);
+    } finally {
+      delete checkCounters[CHECKS];
     }
+    // Every `check()` that held is a test; a `test()` asserting its own way counts as one.
+    tests = { passed: Math.max(1, counter.passed) };
   }
   switch (result.kind) {
     case "sensor":
-      return { kind: "sensor", value: result.value };
+      return { result: { kind: "sensor", value: result.value }, tests };
     case "none":
-      return { kind: "none" };
+      return { result: { kind: "none" }, tests };
     case "table":
-      return { kind: "table", table: transfer(tableToStreamBytes(result.table, require), outputFile) };
+      return { result: { kind: "table", table: transfer(tableToStreamBytes(result.table, require), outputFile) }, tests };
   }
 }
+
+/** Where `check()` of the SDK (bundled into each block, so a global is the one channel) counts the assertions that held. */
+const CHECKS = Symbol.for("sluice.checks");
+const checkCounters: Record<symbol, { passed: number } | undefined> = globalThis as unknown as Record<symbol, { passed: number } | undefined>;
 
 async function runJob(jobId: number, job: WorkerJob, signal: AbortSignal, outputFile: string): Promise<WireResult> {
   switch (job.kind) {
@@ -337,6 +389,14 @@ process.on("message", (message: MainToWorker) => {
       pendingSql.delete(message.requestId);
       if (message.ok) pending.resolve(message.answer);
       else pending.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
+      return;
+    }
+    case "runs-result": {
+      const pending = pendingRuns.get(message.requestId);
+      if (pending === undefined) return;
+      pendingRuns.delete(message.requestId);
+      if (message.ok) pending.resolve(message.answer);
+      else pending.reject(Object.assign(new Error(message.error.message), { code: message.error.code, kind: message.error.kind }));
       return;
     }
   }

@@ -61,8 +61,9 @@ export function describeValue(value: unknown): string {
 export function interpretReturn(blockType: BlockType, block: string, value: unknown): BlockReturn {
   switch (blockType) {
     case "sensor":
+    case "condition":
       if (typeof value === "boolean") return { kind: "sensor", value };
-      throw new UserError("bad_return", `block ${block} returned ${describeValue(value)}, expected a boolean (sensor)`, { block });
+      throw new UserError("bad_return", `block ${block} returned ${describeValue(value)}, expected a boolean (${blockType})`, { block });
     case "exporter":
       if (value === undefined || value === null) return { kind: "none" };
       return toTableReturn(block, value, "nothing (an exporter), an Arrow Table or an array of objects");

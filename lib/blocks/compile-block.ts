@@ -11,7 +11,9 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { build, version as esbuildVersion, type BuildFailure, type Message, type Plugin } from "esbuild";
+import { build, type BuildFailure, type Message, type Plugin } from "esbuild";
+// The version from its package.json: a cache hit then never loads esbuild itself (the built CLI loads it lazily).
+import { version as esbuildVersion } from "esbuild/package.json";
 import { UserError, messageOf } from "../core/errors";
 
 /** Bump when the build options change, to invalidate every cached block. */

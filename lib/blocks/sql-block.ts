@@ -23,7 +23,7 @@ import { StatementType, type DuckDBConnection } from "@duckdb/node-api";
 import { OperationalError, UserError, isSluiceError, messageOf } from "../core/errors";
 import { formatDuration } from "../core/duration";
 import { blockFileName } from "../core/model";
-import { renderSql } from "../core/sql-template";
+import { renderSql, scanSqlTemplate } from "../core/sql-template";
 import type { BlockRunRequest, BlockRunResult } from "../core/execution";
 import { arrowToDuckDB } from "../arrow/arrow-to-duckdb";
 import { runWithParams } from "../arrow/duckdb-params";
@@ -55,6 +55,8 @@ export function displayPath(file: string, projectDir: string): string {
 class Stopper {
   reason: Error | null = null;
   connection: DuckDBConnection | null = null;
+  /** Further connections of the block (the summary's, beside the COPY), interrupted with the first. */
+  readonly others = new Set<DuckDBConnection>();
   private inFlight: Promise<unknown> = Promise.resolve();
   private rejectStop: ((error: Error) => void) | null = null;
   private readonly stopped = new Promise<never>((_, reject) => {
@@ -72,10 +74,12 @@ class Stopper {
     if (this.reason !== null) return;
     this.reason = reason;
     this.abort.abort(reason);
-    try {
-      this.connection?.interrupt();
-    } catch {
-      // the connection may already be closed
+    for (const connection of [this.connection, ...this.others]) {
+      try {
+        connection?.interrupt();
+      } catch {
+        // the connection may already be closed
+      }
     }
     this.rejectStop?.(reason);
   }
@@ -116,10 +120,12 @@ export async function runSqlBlock(request: BlockRunRequest, deps: SqlBlockDeps):
         )
       : null;
   try {
-    const template = await stopper.step(() => readFile(file, "utf8"));
+    const template = request.sql ?? (await stopper.step(() => readFile(file, "utf8")));
+    const upstream = await stopper.step(() => upstreamValues(request, deps, template, shown));
     const rendered = renderSql(
       template,
       {
+        upstream,
         variables: request.variables,
         logical_date: new Date(request.logicalDate),
         data_interval_start: new Date(request.dataInterval.start),
@@ -127,6 +133,7 @@ export async function runSqlBlock(request: BlockRunRequest, deps: SqlBlockDeps):
         run_id: runId,
         pipeline: request.pipelineName,
         block: block.name,
+        ...(request.item !== undefined ? { item: request.item } : {}),
       },
       shown,
     );
@@ -172,6 +179,66 @@ export async function runSqlBlock(request: BlockRunRequest, deps: SqlBlockDeps):
     request.signal.removeEventListener("abort", onAbort);
     if (timer) clearTimeout(timer);
   }
+}
+
+/** Most rows `{{ upstream.<block>.<column> }}` binds: it is for small lists (files, keys), not for data. */
+export const UPSTREAM_LIST_MAX_ROWS = 10_000;
+
+/**
+ * The values of `{{ upstream.<block>.<column> }}` placeholders: each names a column of an upstream's output,
+ * bound as one list parameter (in the upstream's row order). It is how a block hands a SQL block the files
+ * to read — `read_csv({{ upstream.files.path }}, …)` — since DuckDB's table functions take constants only,
+ * never a subquery. Only the upstreams the template names are loaded, and only when it names one.
+ */
+async function upstreamValues(request: BlockRunRequest, deps: SqlBlockDeps, template: string, shown: string): Promise<Record<string, Record<string, unknown[]>>> {
+  const wanted = new Map<string, Set<string>>();
+  for (const placeholder of scanSqlTemplate(template, shown)) {
+    const [root, block, column] = placeholder.expression.split(".");
+    if (root !== "upstream" || block === undefined || column === undefined) continue;
+    const input = request.inputs.find((i) => i.name === block);
+    if (input === undefined) continue; // left out of the scope: renderSql names the upstreams there are
+    const columns = wanted.get(block) ?? new Set<string>();
+    columns.add(column);
+    wanted.set(block, columns);
+  }
+  const scope: Record<string, Record<string, unknown[]>> = {};
+  for (const input of request.inputs) scope[input.name] = {};
+  if (wanted.size === 0) return scope;
+  const db = await deps.databases.get(request.runId);
+  await db.ensureInputs(request.inputs.filter((input) => wanted.has(input.name)));
+  const connection = await db.connect();
+  try {
+    for (const [block, columns] of wanted) {
+      const rows = Number((await connection.runAndReadAll(`SELECT count(*) FROM ${quoteIdentifier(block)}`)).getRows()[0]?.[0] ?? 0);
+      if (rows > UPSTREAM_LIST_MAX_ROWS) {
+        throw new UserError(
+          "upstream_too_large",
+          `block ${request.block.name} (${shown}): {{ upstream.${block}.… }} binds a column of ${block} as one list, which is for small tables (at most ${UPSTREAM_LIST_MAX_ROWS.toLocaleString("en-US")} rows); ${block} has ${rows.toLocaleString("en-US")}: read it as the table ${block} instead`,
+          { block: request.block.name, file: shown },
+        );
+      }
+      const described = await connection.runAndReadAll(`SELECT * FROM ${quoteIdentifier(block)} LIMIT 0`);
+      const names = described.columnNames();
+      // Every column is a key (so a misspelt one is answered with the names there are); only named ones are read.
+      for (const name of names) {
+        if (!columns.has(name)) {
+          scope[block][name] = [];
+          continue;
+        }
+        const result = await connection.runAndReadAll(`SELECT ${quoteIdentifier(name)} FROM ${quoteIdentifier(block)}`);
+        scope[block][name] = result.getRows().map(([value]) => bindable(value));
+      }
+    }
+  } finally {
+    db.release(connection);
+  }
+  return scope;
+}
+
+/** A DuckDB value as a template parameter: strings, numbers, bigints, booleans and null as they are, the rest as text. */
+function bindable(value: unknown): unknown {
+  if (value === null || ["string", "number", "bigint", "boolean"].includes(typeof value)) return value;
+  return String(value);
 }
 
 /**
@@ -232,8 +299,23 @@ async function verifyInputFiles(request: BlockRunRequest, connection: DuckDBConn
 async function persistTable(request: BlockRunRequest, db: RunDatabase, connection: DuckDBConnection, stopper: Stopper): Promise<BlockRunResult> {
   const name = request.block.name;
   const temp = request.outputs.tempParquetPath(request.runId, name);
-  await stopper.step(() => connection.run(`COPY ${quoteIdentifier(name)} TO ${quoteLiteral(temp)} (FORMAT parquet)`));
-  const summary = await stopper.step(() => summarizeDuckDBTable(connection, name));
+  // The summary's scans run beside the COPY, on a connection of their own: each leaves cores idle in its
+  // single-threaded phases, which the other fills. Both have ended (settled) before either connection goes.
+  const beside = await db.connect();
+  stopper.others.add(beside);
+  let summary: Awaited<ReturnType<typeof summarizeDuckDBTable>>;
+  try {
+    const [copied, summarized] = await stopper.step(() =>
+      Promise.allSettled([connection.run(`COPY ${quoteIdentifier(name)} TO ${quoteLiteral(temp)} (FORMAT parquet)`), summarizeDuckDBTable(beside, name)]),
+    );
+    if (copied.status === "rejected") throw copied.reason;
+    if (summarized.status === "rejected") throw summarized.reason;
+    summary = summarized.value;
+  } finally {
+    await stopper.settled();
+    stopper.others.delete(beside);
+    db.release(beside);
+  }
   request.onProgress({ rows: summary.rows });
   const output = await stopper.step(() => request.outputs.commitParquet(request.runId, name, temp, summary));
   db.registerTable(name, output);

@@ -117,6 +117,7 @@ export async function runTsBlock(request: BlockRunRequest, deps: TsBlockDeps): P
       // SQL upstreams go as their Parquet files, decoded in the block process: converting them from DuckDB
       // chunks in the server measured no faster (bench handoff) and would stall the server while it ran.
       inputs: request.inputs.map(toWorkerInput),
+      ...(request.item !== undefined ? { item: request.item } : {}),
       io: deps.io,
     },
     {
@@ -125,18 +126,20 @@ export async function runTsBlock(request: BlockRunRequest, deps: TsBlockDeps): P
       onLog: request.onLog,
       onProgress: request.onProgress,
       onSql: (query, params, jobEnded) => answerSql(request, deps, query, params, jobEnded, handedOut),
+      ...(request.findRun ? { onRuns: request.findRun } : {}),
     },
     { signal: request.signal, timeoutMs: request.timeoutMs, memoryBytes: block.memoryBytes },
   );
   const result = await running.finally(() => Promise.all([...handedOut].map((path) => rm(path, { force: true }))));
+  const feedback = { ...(result.feedback?.writes?.length ? { writes: result.feedback.writes } : {}), ...(result.feedback?.tests ? { tests: result.feedback.tests } : {}) };
   switch (result.kind) {
     case "table": {
       const output = await request.outputs.writeArrow(request.runId, block.name, result.ipc);
-      return { output, ipc: result.ipc };
+      return { output, ipc: result.ipc, ...feedback };
     }
     case "sensor":
-      return { output: null, sensorResult: result.value };
+      return { output: null, sensorResult: result.value, ...feedback };
     case "none":
-      return { output: null };
+      return { output: null, ...feedback };
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -6,7 +6,7 @@ import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
 import { OperationalError, UserError } from "../core/errors";
 import { compileBlock } from "./compile-block";
 import { duckdbToArrow } from "../arrow/duckdb-to-arrow";
-import { WorkerPool } from "./worker-pool";
+import { blockProcessEntry, WorkerPool } from "./worker-pool";
 import { INLINE_TABLE_BYTES, type RunBlockJob } from "./worker-protocol";
 
 let dir: string;
@@ -155,5 +155,25 @@ test("duckdbToArrow decodes the query result on a pool worker", async () => {
   } finally {
     connection.closeSync();
     instance.closeSync();
+  }
+});
+
+test("blocks run on the prebuilt entry; the connectors load only when a block first touches ctx.io", async () => {
+  // The suite's setup built dist/ from these sources, so the pool forks it rather than bundling its own.
+  const entry = join(__dirname, "..", "..", "dist", "block-process.cjs");
+  expect(await blockProcessEntry(join(dir, "cache"))).toBe(entry);
+  const small = await WorkerPool.start({ size: 1, cacheDir: join(dir, "cache") });
+  try {
+    const [pid] = small.pids;
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain(entry);
+    const loaded = "Object.keys(require.cache).some((file) => file.includes('@duckdb'))";
+    const untouched = await job("no_io", `export default async function () { return [{ duckdb: ${loaded} }]; }\n`);
+    const touched = await job("with_io", `export default async function (ctx) { const files = typeof ctx.io.files.read; return [{ duckdb: ${loaded}, files }]; }\n`);
+    const first = await small.run(untouched, { block: "no_io" });
+    const second = await small.run(touched, { block: "with_io" });
+    const rows = [first, second].map((r) => (r.kind === "table" ? tableFromIPC(r.ipc).toArray().map((row) => row.toJSON()) : null));
+    expect(rows).toEqual([[{ duckdb: false }], [{ duckdb: true, files: "function" }]]);
+  } finally {
+    await small.close();
   }
 });

@@ -10,9 +10,10 @@
  *   (memory-watchdog.ts) samples the process's resident memory every `memorySampleMs` and SIGKILLs it above
  *   the limit. Either way the block fails with `memory_limit` naming the block and the limit; the process is
  *   replaced. Without procfs (macOS) only the heap cap applies.
- * - The entry (block-process-main.ts) is bundled once by esbuild into the cache directory at pool start, so the
- *   pool behaves the same under jest, tsx and plain node. Its apache-arrow and parquet-wasm stay external,
- *   resolved to Sluice's own copies by absolute path.
+ * - The entry is the prebuilt `dist/block-process.cjs` (scripts/build-engine.cjs): always when this code runs
+ *   from dist/ itself, and from the sources (jest, tsx) when dist/ is a build of the same sources. Otherwise
+ *   block-process-main.ts is bundled by esbuild into the cache directory at pool start (content-addressed, so
+ *   once per change). Either way its packages stay external and resolve to Sluice's own copies.
  * - Processes are forked at start and kept warm. The heap cap is fixed when a process starts, so an idle
  *   process whose cap matches the job's limit is preferred; otherwise an idle one is replaced by a process
  *   with the right cap (a block with its own `memory:` pays one fork, ≈ 100–250 ms, when no match is idle).
@@ -33,12 +34,13 @@ import { build, type Plugin } from "esbuild";
 import { describeByteSize } from "../core/byte-size";
 import { OperationalError, UserError, UnexpectedError, messageOf } from "../core/errors";
 import { formatDuration } from "../core/duration";
-import type { LogLine, Progress } from "../core/execution";
+import type { LogLine, Progress, RunLookupAnswer, RunLookupQuery } from "../core/execution";
 import type { SqlParam } from "../sdk";
 import { MemoryWatchdog } from "./memory-watchdog";
 import { residentBytes } from "./process-memory";
 import {
   INLINE_TABLE_BYTES,
+  serializeError,
   type JobResult,
   type MainToWorker,
   type SerializedError,
@@ -49,6 +51,7 @@ import {
   type WorkerToMain,
 } from "./worker-protocol";
 import { rebuildError } from "./block-errors";
+import { currentBuiltEntry } from "../../scripts/build-stamp.cjs";
 
 /** The memory limit of a block that sets no `memory:` and of a pool given no default. */
 export const DEFAULT_BLOCK_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
@@ -80,6 +83,8 @@ export interface JobHandlers {
    * `jobEnded` aborts when the job finishes or is killed (timeout, cancel, crash): stop the query then.
    */
   onSql?: (query: string, params: SqlParam[], jobEnded: AbortSignal) => Promise<SqlAnswer>;
+  /** `ctx.runs.latest`; absent: the block gets `runs_unavailable`. */
+  onRuns?: (query: RunLookupQuery) => Promise<RunLookupAnswer>;
 }
 
 /** Cancel, timeout and memory limit of one job; each kills the process running it. */
@@ -179,6 +184,21 @@ export async function compileWorkerEntry(cacheDir: string): Promise<string> {
   return file;
 }
 
+/** Set to `true` by scripts/build-engine.cjs in the bundles of dist/; undeclared when running from the sources. */
+declare const SLUICE_BUNDLED: boolean | undefined;
+
+/** The repository root (this file is lib/blocks/worker-pool.ts; the build keeps `__dirname` as the source's). */
+const ROOT = join(__dirname, "..", "..");
+
+/**
+ * The block process entry to fork: `dist/block-process.cjs` when it is the same code as this (see the file
+ * comment), else a bundle of the sources compiled into the cache directory.
+ */
+export async function blockProcessEntry(cacheDir: string): Promise<string> {
+  if (typeof SLUICE_BUNDLED !== "undefined" && SLUICE_BUNDLED) return join(ROOT, "dist", "block-process.cjs");
+  return currentBuiltEntry(ROOT, "block-process") ?? compileWorkerEntry(cacheDir);
+}
+
 /** V8's heap cap for a memory limit: the same number of MiB, so the heap alone can never exceed the limit. */
 function heapCapMb(memoryBytes: number): number {
   return Math.max(16, Math.ceil(memoryBytes / (1024 * 1024)));
@@ -205,10 +225,10 @@ export class WorkerPool {
     this.watchdog = new MemoryWatchdog(options.memorySampleMs ?? DEFAULT_SAMPLE_MS);
   }
 
-  /** Compiles the entry and forks `size` warm processes. */
+  /** Finds the entry (see blockProcessEntry) and forks `size` warm processes. */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     if (!Number.isInteger(options.size) || options.size < 1) throw new Error(`pool size must be a positive integer, got ${options.size}`);
-    const entry = await compileWorkerEntry(options.cacheDir);
+    const entry = await blockProcessEntry(options.cacheDir);
     mkdirSync(join(options.cacheDir, "tmp"), { recursive: true });
     const pool = new WorkerPool(entry, options);
     for (let i = 0; i < options.size; i++) pool.spawn(heapCapMb(pool.defaultMemoryBytes));
@@ -442,6 +462,18 @@ export class WorkerPool {
       case "sql":
         this.answerSql(p, message.requestId, job, message.query, message.params);
         return;
+      case "runs": {
+        const reply = (answer: MainToWorker): void => {
+          if (p.busy === job && !p.retiring) this.send(p, answer);
+        };
+        const onRuns = job.handlers.onRuns;
+        const asked = onRuns ? onRuns(message.query) : Promise.reject(new UserError("runs_unavailable", "ctx.runs needs the local executor (a queue worker has no run records)"));
+        asked.then(
+          (answer) => reply({ type: "runs-result", requestId: message.requestId, ok: true, answer }),
+          (error: unknown) => reply({ type: "runs-result", requestId: message.requestId, ok: false, error: serializeError(error) }),
+        );
+        return;
+      }
       case "done":
       case "failed": {
         const pid = p.child.pid;
@@ -533,8 +565,9 @@ async function settleDone(job: QueuedJob, result: WireResult): Promise<void> {
     return;
   }
   const table = result.table;
+  const feedback = result.feedback === undefined ? {} : { feedback: result.feedback };
   if ("ipc" in table) {
-    job.resolve({ kind: "table", ipc: table.ipc });
+    job.resolve({ kind: "table", ipc: table.ipc, ...feedback });
     return;
   }
   let bytes: Buffer;
@@ -546,7 +579,7 @@ async function settleDone(job: QueuedJob, result: WireResult): Promise<void> {
   } finally {
     await rm(table.file, { force: true });
   }
-  job.resolve({ kind: "table", ipc: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  job.resolve({ kind: "table", ipc: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), ...feedback });
 }
 
 /**

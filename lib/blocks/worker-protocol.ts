@@ -8,7 +8,7 @@
 import type { BlockType, Variables } from "../core/model";
 import type { ErrorKind } from "../core/errors";
 import type { OutputFormat } from "../core/output-types";
-import type { LogLine, Progress } from "../core/execution";
+import type { BlockTests, BlockWrite, LogLine, Progress, RunLookupAnswer, RunLookupQuery } from "../core/execution";
 import type { SqlParam } from "../sdk";
 import type { Profiles } from "../io/profiles";
 
@@ -40,6 +40,8 @@ export interface RunBlockJob {
   dataInterval: { start: string; end: string };
   variables: Variables;
   inputs: WorkerInput[];
+  /** A dynamic instance's row (`ctx.item`). */
+  item?: Record<string, unknown>;
   /** What `ctx.io` is built from in the worker: the `sluice.yaml` profiles (plain JSON) and folders. */
   io: { profiles: Profiles; dataDir: string; projectDir: string };
 }
@@ -62,17 +64,17 @@ export interface SerializedError {
   kind?: ErrorKind;
 }
 
+/** What a block did besides its result: its `ctx.io` writes and its data test's outcome. */
+export interface BlockFeedback {
+  writes?: BlockWrite[];
+  tests?: BlockTests;
+}
+
 /** A finished job as the pool's callers see it: the table's bytes already in this process. */
-export type JobResult =
-  | { kind: "table"; ipc: Uint8Array }
-  | { kind: "none" }
-  | { kind: "sensor"; value: boolean };
+export type JobResult = ({ kind: "table"; ipc: Uint8Array } | { kind: "none" } | { kind: "sensor"; value: boolean }) & { feedback?: BlockFeedback };
 
 /** A finished job as the block process reports it. */
-export type WireResult =
-  | { kind: "table"; table: TableTransfer }
-  | { kind: "none" }
-  | { kind: "sensor"; value: boolean };
+export type WireResult = ({ kind: "table"; table: TableTransfer } | { kind: "none" } | { kind: "sensor"; value: boolean }) & { feedback?: BlockFeedback };
 
 /** What the block process reports after each job, so the pool can recycle processes whose memory only grows. */
 export interface WorkerStats {
@@ -93,7 +95,9 @@ export type MainToWorker =
   /** `outputFile`: where a table result too big to travel inline is written. */
   | { type: "job"; jobId: number; job: WorkerJob; outputFile: string }
   | { type: "sql-result"; requestId: number; ok: true; answer: SqlWireAnswer }
-  | { type: "sql-result"; requestId: number; ok: false; error: SerializedError };
+  | { type: "sql-result"; requestId: number; ok: false; error: SerializedError }
+  | { type: "runs-result"; requestId: number; ok: true; answer: RunLookupAnswer }
+  | { type: "runs-result"; requestId: number; ok: false; error: SerializedError };
 
 export type WorkerToMain =
   | { type: "ready" }
@@ -102,6 +106,8 @@ export type WorkerToMain =
   | { type: "log"; jobId: number; line: LogLine }
   | { type: "progress"; jobId: number; progress: Progress }
   | { type: "sql"; jobId: number; requestId: number; query: string; params: SqlParam[] }
+  /** `ctx.runs.latest`, answered by the server from its run records. */
+  | { type: "runs"; jobId: number; requestId: number; query: RunLookupQuery }
   | { type: "done"; jobId: number; result: WireResult; stats: WorkerStats }
   | { type: "failed"; jobId: number; error: SerializedError; stats: WorkerStats };
 

@@ -125,15 +125,15 @@ async function runAction(command: Command, argv: readonly string[], io: CliIo, p
   switch (name) {
     case "run": {
       const { runCommand } = commandModules.run();
-      return withServices({ ownerKind: "cli" }, (services) => runCommand(args, services, io));
+      return withServices({ ownerKind: "cli" }, (services) => runCommand(args, services, io), true);
     }
     case "retry": {
       const { retryCommand } = commandModules.retry();
-      return withServices({ ownerKind: "cli" }, (services) => retryCommand(args, services, io));
+      return withServices({ ownerKind: "cli" }, (services) => retryCommand(args, services, io), true);
     }
     case "scheduler": {
       const { schedulerCommand } = commandModules.scheduler();
-      return withServices({ ownerKind: "scheduler" }, (services) => schedulerCommand(args, services, io));
+      return withServices({ ownerKind: "scheduler" }, (services) => schedulerCommand(args, services, io), true);
     }
     case "clean": {
       const { cleanCommand } = commandModules.clean();
@@ -162,9 +162,14 @@ async function runAction(command: Command, argv: readonly string[], io: CliIo, p
   }
 }
 
-async function withServices(options: ServiceOptions, use: (services: Services) => Promise<number>): Promise<number> {
+/**
+ * Opens the services for the command, runs it, closes them. Commands that run blocks (`warm`) have the
+ * executor boot its block processes at once, while the command reads its pipeline and records the run.
+ */
+async function withServices(options: ServiceOptions, use: (services: Services) => Promise<number>, warm = false): Promise<number> {
   const { openServices } = commandModules.services();
   const services = await openServices(options);
+  if (warm) services.executor.warm?.();
   try {
     return await use(services);
   } finally {

@@ -23,6 +23,8 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   }
   if (port !== 0) await listenProbe(host, port);
   const services = await openServices({ env });
+  // Block processes boot while Next starts: the first run's first block does not wait for them.
+  services.executor.warm?.();
   const server = await startServer({ host, port, dev: values.dev ?? false, token: env.SLUICE_TOKEN, allowedHosts: env.SLUICE_ALLOWED_HOSTS ?? [], services }).catch(async (error: unknown) => {
     await services.close();
     throw listenError(error, host, port);

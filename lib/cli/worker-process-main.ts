@@ -1,5 +1,6 @@
 /**
- * `node bin/run-ts.cjs lib/cli/worker-process-main.ts [flags]`: the `sluice worker` command as a standalone
+ * `node dist/worker-process.cjs [flags]` (built from this file by scripts/build-engine.cjs; from the sources:
+ * `node bin/run-ts.cjs lib/cli/worker-process-main.ts [flags]`): the `sluice worker` command as a standalone
  * entry (tests and benchmarks spawn it; `sluice worker` runs the same `workerCommand`).
  */
 import { describeError } from "./main";

@@ -9,10 +9,11 @@
  */
 import { z } from "zod";
 import { ERROR_CODES } from "./error-codes";
-import { BLOCK_LANGUAGES, BLOCK_TYPES, type VariableValue } from "./model";
+import { BLOCK_LANGUAGES, BLOCK_TYPES, SENSOR_MODES, type VariableValue } from "./model";
 import type { PipelineChange } from "./pipeline-changes";
 import { isVariableValue } from "./pipeline-checks";
 import { BLOCK_RUN_STATES, RUN_STATES } from "./run-model";
+import { TRIGGER_RULES } from "./trigger-rules";
 
 // ---------------------------------------------------------------------------------------------------
 // Shared pieces
@@ -33,6 +34,12 @@ export const runIdSchema = z
 /** The description of a path parameter doubles as its name in error messages ("invalid pipeline name: …"). */
 const pipelineParam = nameSchema.describe("pipeline name");
 const blockParam = nameSchema.describe("block name");
+/** A block run of a run: a block, or a dynamic instance of one (`download[0]`, `download[2020-10]`). */
+const blockRunParam = z
+  .string()
+  .max(MAX_NAME_LENGTH * 2 + 2, "block run names are a block name and an instance key")
+  .regex(/^[a-z0-9_]+(\[[A-Za-z0-9_-]{1,100}\])?$/, "use a block name, or a dynamic instance such as download[0]")
+  .describe("block name");
 const triggerParam = nameSchema.describe("trigger id");
 const runParam = runIdSchema.describe("run id");
 const backfillParam = z
@@ -73,6 +80,7 @@ export const blockSpecSchema = z.object({
   memoryBytes: z.number().optional(),
   pokeIntervalMs: z.number().optional(),
   softFail: z.boolean().optional(),
+  mode: z.enum(SENSOR_MODES).optional(),
 });
 
 export const pipelineSchema = z.object({
@@ -84,12 +92,35 @@ export const pipelineSchema = z.object({
   blocks: z.array(blockSpecSchema),
 });
 
+/** The block panel's settings (`null`: back to the default); the values are checked again with the whole file. */
+const blockSettingsSchema = z.strictObject({
+  type: z.enum(BLOCK_TYPES).optional(),
+  language: z.enum(BLOCK_LANGUAGES).optional(),
+  retries: z.strictObject({ count: z.number().int().min(0).optional(), delayMs: z.number().int().min(0).optional(), backoff: z.enum(["constant", "exponential"]).optional(), maxDelayMs: z.number().int().min(0).optional() }).nullable().optional(),
+  timeoutMs: z.number().int().positive().nullable().optional(),
+  connection: z.string().min(1).max(MAX_NAME_LENGTH).nullable().optional(),
+  queue: z.string().min(1).max(MAX_NAME_LENGTH).nullable().optional(),
+  memoryBytes: z.number().int().positive().nullable().optional(),
+  pokeIntervalMs: z.number().int().positive().nullable().optional(),
+  softFail: z.boolean().nullable().optional(),
+  mode: z.enum(SENSOR_MODES).nullable().optional(),
+  triggerRule: z.enum(TRIGGER_RULES).nullable().optional(),
+  conditions: z.array(nameSchema).nullable().optional(),
+  dynamic: z.boolean().nullable().optional(),
+  dynamicKey: z.string().min(1).max(MAX_NAME_LENGTH).nullable().optional(),
+  reduce: z.boolean().nullable().optional(),
+});
+
 const changeSchema: z.ZodType<PipelineChange> = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("set_block_type"), block: nameSchema, blockType: z.enum(BLOCK_TYPES) }),
   z.strictObject({ type: z.literal("set_upstream"), block: nameSchema, upstream: z.array(nameSchema) }),
   z.strictObject({ type: z.literal("add_upstream"), block: nameSchema, upstream: nameSchema }),
   z.strictObject({ type: z.literal("remove_upstream"), block: nameSchema, upstream: nameSchema }),
   z.strictObject({ type: z.literal("set_description"), description: z.string() }),
+  z.strictObject({ type: z.literal("set_variable"), name: z.string().min(1).max(MAX_NAME_LENGTH), value: variableValueSchema, secret: z.boolean().optional() }),
+  z.strictObject({ type: z.literal("remove_variable"), name: z.string().min(1).max(MAX_NAME_LENGTH) }),
+  z.strictObject({ type: z.literal("rename_variable"), from: z.string().min(1).max(MAX_NAME_LENGTH), to: z.string().min(1).max(MAX_NAME_LENGTH) }),
+  z.strictObject({ type: z.literal("set_block_settings"), block: nameSchema, settings: blockSettingsSchema }),
 ]);
 
 // ---------------------------------------------------------------------------------------------------
@@ -104,6 +135,8 @@ export const pipelineListItemSchema = z.object({
   error: z.string().nullable(),
   last_run: z.object({ id: z.string(), state: z.string(), created_at: z.string(), ended_at: z.string().nullable() }).nullable(),
   triggers: z.number(),
+  /** The enabled schedule triggers, described for people ("At 03:00 (UTC)"); empty when none. */
+  schedules: z.array(z.string()),
 });
 
 export const blockCodeSchema = z.object({ name: z.string(), code: z.string(), version: z.string(), exists: z.boolean() });
@@ -139,6 +172,15 @@ export const blockRunJsonSchema = z.object({
   has_output: z.boolean(),
   pokes: z.number(),
   last_poke_at: z.string().nullable(),
+  /** The `ctx.io` writes of its successful attempt (an exporter's rows written, and where); null when none. */
+  writes: z.array(z.object({ connector: z.string(), location: z.string(), rows: z.number(), bytes: z.number().optional() })).nullable(),
+  /** Its data test: checks passed (null when a failure stopped the count) and the failing assertion; null without a `test()`. */
+  tests: z.object({ passed: z.number().nullable(), failed: z.string().nullable() }).nullable(),
+});
+
+/** A block's newest block run in its pipeline, with the run it came from (what the editor shows on open). */
+export const notebookBlockRunSchema = blockRunJsonSchema.extend({
+  run: z.object({ id: z.string(), state: z.enum(RUN_STATES), mode: runJsonSchema.shape.mode, block: z.string().nullable(), trigger: runJsonSchema.shape.trigger, created_at: z.string() }),
 });
 
 export const logLineSchema = z.object({ at: z.string(), level: z.enum(["debug", "info", "warn", "error"]), message: z.string(), attempt: z.number() });
@@ -242,6 +284,8 @@ export const blockTemplateSchema = z.object({
   type: z.enum(BLOCK_TYPES),
   language: z.enum(BLOCK_LANGUAGES),
   description: z.string(),
+  /** What the block reads (`@sluice expects: table` in its header): `table` needs an upstream, `nothing` does not. */
+  expects: z.enum(["table", "nothing"]),
   /** The connection a SQL template runs in. */
   connection: z.string().optional(),
   code: z.string(),
@@ -283,6 +327,56 @@ export const workersResponseSchema = z.discriminatedUnion("executor", [
   z.object({ executor: z.literal("queue"), prefix: z.string(), checked_at: z.string(), workers: z.array(workerRowSchema), queues: z.array(queueRowSchema) }),
   z.object({ executor: z.literal("local"), message: z.string(), enable: z.string() }),
 ]);
+
+/** The kinds of `sluice.yaml` connection (lib/io/profiles.ts validates each; a test keeps the two lists equal). */
+export const CONNECTION_KIND_NAMES = ["postgres", "duckdb", "gcs", "s3", "bigquery", "http", "files"] as const;
+
+const connectionParam = z
+  .string()
+  .max(MAX_NAME_LENGTH, `connection names are at most ${MAX_NAME_LENGTH} characters`)
+  .regex(/^[A-Za-z0-9_-]+$/, "connection names are letters, digits, _ and -")
+  .describe("connection name");
+
+const secretStateSchema = z.object({ set: z.boolean(), env_var: z.string().nullable() });
+
+/** A connection as the page sees it: the file's text for plain fields, only "set" (and an `env_var()` name) for secrets. */
+export const connectionViewSchema = z.object({
+  name: z.string(),
+  kind: z.string(),
+  fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  secrets: z.record(z.string(), secretStateSchema),
+  headers: z.array(secretStateSchema.extend({ name: z.string() })),
+  /** Send it back as `If-Match` with an edit or a delete: a connection changed since is not overwritten (409). */
+  version: z.string(),
+});
+
+/** What the connection form sends: a secret left out keeps its stored value, unless named in `clear`. */
+export const connectionEditSchema = z.strictObject({
+  kind: z.enum(CONNECTION_KIND_NAMES),
+  fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  clear: z.array(z.string()).optional(),
+  /** HTTP headers; one without `value` keeps its stored value. */
+  headers: z.array(z.strictObject({ name: z.string(), value: z.string().optional() })).optional(),
+});
+
+export const connectionFieldSpecSchema = z.object({
+  key: z.string(),
+  type: z.enum(["string", "number", "boolean", "headers"]),
+  secret: z.boolean(),
+  description: z.string(),
+  default: z.string().nullable(),
+});
+
+export const connectionsListingSchema = z.object({
+  file: z.string(),
+  exists: z.boolean(),
+  connections: z.array(connectionViewSchema.extend({ line: z.number().nullable() })),
+  problem: z.object({ message: z.string(), line: z.number().nullable(), column: z.number().nullable() }).nullable(),
+  loaded_at: z.string(),
+  kinds: z.array(z.object({ kind: z.enum(CONNECTION_KIND_NAMES), description: z.string(), fields: z.array(connectionFieldSpecSchema) })),
+});
+
+export const connectionTestSchema = z.object({ ok: z.boolean(), message: z.string(), elapsed_ms: z.number() });
 
 /** Every error answer: `code` is one of `ERROR_CODES` or an engine code (then 422 for user errors, 503 for operational ones). */
 export const errorBodySchema = z.object({
@@ -528,8 +622,9 @@ export const apiContract = {
   runTriggerNow: endpoint({
     method: "POST",
     path: "/api/pipelines/{p}/triggers/{id}/run",
-    summary: "Run now with the trigger's variables",
+    summary: "Run now with the trigger's variables (those in the body override them for this run)",
     params: z.object({ p: pipelineParam, id: triggerParam }),
+    body: z.strictObject({ variables: variablesSchema.optional() }).optional(),
     status: 201,
     response: runIdBody,
     errors: ["not_found", "trigger_not_found"],
@@ -608,6 +703,54 @@ export const apiContract = {
     response: workersResponseSchema,
   }),
 
+  listConnections: endpoint({
+    method: "GET",
+    path: "/api/connections",
+    summary: "The connections of sluice.yaml (secrets only as set / not set), the file's problem if it has one, and each kind's fields",
+    status: 200,
+    response: connectionsListingSchema,
+  }),
+  getConnection: endpoint({
+    method: "GET",
+    path: "/api/connections/{name}",
+    summary: "One connection of sluice.yaml, secrets masked",
+    params: z.object({ name: connectionParam }),
+    status: 200,
+    response: z.object({ connection: connectionViewSchema }),
+    errors: ["connection_not_found"],
+  }),
+  putConnection: endpoint({
+    method: "PUT",
+    path: "/api/connections/{name}",
+    summary: "Add or replace a connection (validated like sluice.yaml; comments kept; secrets not sent are kept). If-Match: the connection's version, or \"new\" to refuse an existing name",
+    params: z.object({ name: connectionParam }),
+    headers: ifMatchHeaders,
+    body: connectionEditSchema,
+    status: 200,
+    response: z.object({ connection: connectionViewSchema, created: z.boolean() }),
+    errors: ["invalid_connection", "stale_version", "already_exists"],
+  }),
+  deleteConnection: endpoint({
+    method: "DELETE",
+    path: "/api/connections/{name}",
+    summary: "Remove a connection from sluice.yaml (If-Match: its version, optional)",
+    params: z.object({ name: connectionParam }),
+    headers: ifMatchHeaders,
+    status: 200,
+    response: z.object({ deleted: z.literal(true) }),
+    errors: ["connection_not_found", "stale_version"],
+  }),
+  testConnection: endpoint({
+    method: "POST",
+    path: "/api/connections/{name}/test",
+    summary: "Connect once (Postgres SELECT 1, DuckDB open, list one object, BigQuery dataset, HTTP HEAD): the saved connection, or `edit` unsaved",
+    params: z.object({ name: connectionParam }),
+    body: z.strictObject({ edit: connectionEditSchema.optional() }),
+    status: 200,
+    response: connectionTestSchema,
+    errors: ["connection_not_found", "invalid_connection"],
+  }),
+
   listRuns: endpoint({
     method: "GET",
     path: "/api/runs",
@@ -619,6 +762,17 @@ export const apiContract = {
     }),
     status: 200,
     response: z.object({ runs: z.array(runJsonSchema) }),
+  }),
+  latestBlockRuns: endpoint({
+    method: "GET",
+    path: "/api/pipelines/{p}/latest-block-runs",
+    summary: "Per block, its newest block run from whichever run, and the newest run holding its output: the notebook as last run",
+    params: z.object({ p: pipelineParam }),
+    status: 200,
+    response: z.object({
+      blocks: z.array(notebookBlockRunSchema),
+      outputs: z.array(z.object({ block: z.string(), run_id: z.string(), ended_at: z.string().nullable(), rows: z.number().nullable() })),
+    }),
   }),
   getRun: endpoint({
     method: "GET",
@@ -644,7 +798,8 @@ export const apiContract = {
     path: "/api/runs/{id}/retry",
     summary: "Clear and re-run a finished run's failed, upstream_failed and cancelled blocks (or from_block and its downstream) in place",
     params: z.object({ id: runParam }),
-    body: z.strictObject({ from_block: nameSchema.optional() }),
+    // A dynamic instance (`fetch[1]`) may be retried alone.
+    body: z.strictObject({ from_block: blockRunParam.optional() }),
     status: 202,
     response: runIdBody,
     errors: ["run_not_found", "run_not_finished", "nothing_to_retry", "upstream_not_succeeded", "unknown_block"],
@@ -671,7 +826,7 @@ export const apiContract = {
     method: "GET",
     path: "/api/runs/{id}/blocks/{b}/logs",
     summary: "A block's log lines in a run, every attempt",
-    params: z.object({ id: runParam, b: blockParam }),
+    params: z.object({ id: runParam, b: blockRunParam }),
     status: 200,
     response: z.object({ lines: z.array(logLineSchema) }),
   }),
@@ -679,7 +834,7 @@ export const apiContract = {
     method: "GET",
     path: "/api/runs/{id}/blocks/{b}/output",
     summary: "A page of a block's output with its schema and column statistics",
-    params: z.object({ id: runParam, b: blockParam }),
+    params: z.object({ id: runParam, b: blockRunParam }),
     query: z.object({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(5000).default(200) }),
     status: 200,
     response: outputPageSchema,
@@ -689,7 +844,7 @@ export const apiContract = {
     method: "GET",
     path: "/api/runs/{id}/blocks/{b}/output/columns/{col}/top",
     summary: "The most frequent values of one column of a block output",
-    params: z.object({ id: runParam, b: blockParam, col: columnParam }),
+    params: z.object({ id: runParam, b: blockRunParam, col: columnParam }),
     query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) }),
     status: 200,
     response: topValuesSchema,
@@ -731,6 +886,7 @@ export type PipelineListItem = z.output<typeof pipelineListItemSchema>;
 export type PipelineDocument = z.output<typeof pipelineDocumentSchema>;
 export type RunJson = z.output<typeof runJsonSchema>;
 export type BlockRunJson = z.output<typeof blockRunJsonSchema>;
+export type NotebookBlockRun = z.output<typeof notebookBlockRunSchema>;
 export type OutputPage = z.output<typeof outputPageSchema>;
 export type ColumnStats = z.output<typeof columnStatsSchema>;
 export type TopValues = z.output<typeof topValuesSchema>;
@@ -742,3 +898,8 @@ export type BlockTemplateFile = z.output<typeof blockTemplateSchema>;
 export type WorkerRow = z.output<typeof workerRowSchema>;
 export type QueueRow = z.output<typeof queueRowSchema>;
 export type WorkersResponse = z.output<typeof workersResponseSchema>;
+export type ConnectionViewJson = z.output<typeof connectionViewSchema>;
+export type ConnectionEditJson = z.output<typeof connectionEditSchema>;
+export type ConnectionsListingJson = z.output<typeof connectionsListingSchema>;
+export type ConnectionFieldSpecJson = z.output<typeof connectionFieldSpecSchema>;
+export type ConnectionTestJson = z.output<typeof connectionTestSchema>;

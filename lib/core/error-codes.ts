@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   missing_block: rule(404, false, "an upstream names a block the pipeline does not have"),
   trigger_not_found: rule(404, false, "the pipeline has no such trigger"),
   backfill_not_found: rule(404, false, "the trigger has no such backfill"),
+  connection_not_found: rule(404, false, "sluice.yaml has no connection of that name"),
   // The request conflicts with the current state.
   stale_version: rule(409, false, "the file changed since the version the write was based on; details.current_version is the new one"),
   cycle: rule(409, false, "the change would make the pipeline's graph cyclic; details.cycle names the blocks"),
@@ -56,6 +57,7 @@ export const ERROR_CODES = {
   not_api_trigger: rule(422, false, "only API triggers have tokens"),
   variable_not_allowed: rule(422, false, "an API trigger caller set a variable the trigger does not allow"),
   invalid_variable_type: rule(422, false, "an API trigger caller set a variable to a value of the wrong type"),
+  invalid_connection: rule(422, false, "the connection (or the sluice.yaml it would be written into) is invalid; details.errors names each field"),
   version_required: rule(428, false, "the write does not say which version it is based on (If-Match)"),
   max_active_runs: rule(429, true, "the trigger already has as many active runs as it allows"),
   // The server.

@@ -6,6 +6,7 @@
  */
 import type { BlockSpec, Variables } from "./model";
 import type { OutputRecord, OutputWriter } from "./output-types";
+import type { RunState } from "./run-model";
 
 /** One line of a block's log: console output and `ctx.log` calls. */
 export interface LogLine {
@@ -54,6 +55,39 @@ export interface BlockRunRequest {
   onProgress: (progress: Progress) => void;
   /** Where outputs are persisted. */
   outputs: OutputWriter;
+  /** A dynamic instance (`child[0]`): its row of the dynamic block's output, `ctx.item` and `{{ item.x }}`. */
+  item?: Record<string, unknown>;
+  /** A SQL block run whose query is given here instead of its file (the runner's reduce of dynamic instances). */
+  sql?: string;
+  /** `ctx.runs.latest`: answered by the runner from its run store; absent where there is none (a queue worker). */
+  findRun?: (query: RunLookupQuery) => Promise<RunLookupAnswer>;
+}
+
+/** `ctx.runs.latest` as it crosses to the server: the logical date already resolved to an ISO instant. */
+export interface RunLookupQuery {
+  pipeline: string;
+  logicalDate: string;
+  state: RunState | null;
+}
+
+/** The run found, or null. */
+export type RunLookupAnswer = { id: string; state: RunState; logicalDate: string } | null;
+
+/** One `ctx.io` write a block made: which connector, where (never credentials), how much. */
+export interface BlockWrite {
+  /** The `ctx.io` connector: `postgres`, `duckdb`, `files`, `gcs`, `s3`, `bigquery`, with its profile name when not the default. */
+  connector: string;
+  location: string;
+  rows: number;
+  /** When the connector knows it cheaply (files it wrote). */
+  bytes?: number;
+}
+
+/** A block's data test: the `check()` assertions (or the one `test()` without any) that passed, or the one that failed. */
+export interface BlockTests {
+  passed: number;
+  /** The failing assertion's message; absent when every check passed. */
+  failed?: string;
 }
 
 export interface BlockRunResult {
@@ -63,4 +97,8 @@ export interface BlockRunResult {
   ipc?: Uint8Array;
   /** Sensors: whether the condition held. */
   sensorResult?: boolean;
+  /** Every `ctx.io` write of the block, in call order (exporters show these instead of an output). */
+  writes?: BlockWrite[];
+  /** Set when the block exports a `test()`. */
+  tests?: BlockTests;
 }

@@ -2,8 +2,10 @@
  * The pipeline model shared by every part of Sluice. Plain types only: the zod schema in
  * `pipeline-schema.ts` turns loose YAML into these, and everything else consumes them.
  */
+import type { NotifyRule, PipelineCallbacks } from "./notify";
+import type { TriggerRule } from "./trigger-rules";
 
-export const BLOCK_TYPES = ["loader", "transformer", "exporter", "sensor"] as const;
+export const BLOCK_TYPES = ["loader", "transformer", "exporter", "sensor", "condition"] as const;
 export type BlockType = (typeof BLOCK_TYPES)[number];
 
 export const BLOCK_LANGUAGES = ["ts", "sql"] as const;
@@ -45,10 +47,37 @@ export interface BlockSpec {
   pokeIntervalMs?: number;
   /** Sensors (`soft_fail: true`): on timeout end `skipped`, and so does what it gates, instead of `failed`. */
   softFail?: boolean;
+  /**
+   * Sensors (`mode:`): `poke` (absent) holds the run's parallel slot between checks; `reschedule` releases it
+   * and queues the next check at now + poke interval.
+   */
+  mode?: SensorMode;
+  /** When the block runs given its upstreams' states (`trigger_rule:`, Airflow's rules); absent = `all_success`. */
+  triggerRule?: TriggerRule;
+  /**
+   * Condition blocks (`type: condition`) evaluated before this one (`conditions:`): each is an extra dependency,
+   * and if any returned false this block is `skipped`. Absent = none.
+   */
+  conditions?: string[];
+  /** `dynamic: true`: each row of this block's output becomes one instance of each of its direct downstream blocks. */
+  dynamic?: boolean;
+  /** With `dynamic`: the column whose values name the instances (`child[2020-10]`) instead of their index (`child[0]`). */
+  dynamicKey?: string;
+  /** On a direct downstream of a dynamic block (`reduce: true`): its instances' outputs are gathered into one table for the blocks after it. */
+  reduce?: boolean;
+  /**
+   * Set by the runner on the spec of a dynamic instance (named `child[0]`): the declared block whose code
+   * file it runs. Never read from or written to pipeline.yaml.
+   */
+  instanceOf?: string;
 }
 
 /** How often a sensor checks its condition when the block does not say. */
 export const DEFAULT_POKE_INTERVAL_MS = 30_000;
+
+/** How a sensor waits between checks (`mode:` in pipeline.yaml). */
+export const SENSOR_MODES = ["poke", "reschedule"] as const;
+export type SensorMode = (typeof SENSOR_MODES)[number];
 
 /** A block process holds about 95 MiB after one trivial job (Node and apache-arrow loaded), so `memory:` refuses less than this. */
 export const MIN_BLOCK_MEMORY_BYTES = 128 * 1024 * 1024;
@@ -67,11 +96,15 @@ export interface Pipeline {
    */
   secretVariables?: string[];
   blocks: BlockSpec[];
+  /** Notifications of this pipeline's runs (`notify:`); absent = none. */
+  notify?: NotifyRule[];
+  /** Callback files run when a run succeeds, fails or retries a block (`on_success:`…); absent = none. */
+  callbacks?: PipelineCallbacks;
 }
 
 /** A block's file name inside its pipeline folder, e.g. `clean_trips.sql`. */
-export function blockFileName(block: Pick<BlockSpec, "name" | "language">): string {
-  return `${block.name}.${BLOCK_FILE_EXTENSION[block.language]}`;
+export function blockFileName(block: Pick<BlockSpec, "name" | "language" | "instanceOf">): string {
+  return `${block.instanceOf ?? block.name}.${BLOCK_FILE_EXTENSION[block.language]}`;
 }
 
 export const NAME_PATTERN = /^[a-z0-9_]+$/;

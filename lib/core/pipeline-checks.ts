@@ -4,9 +4,11 @@
  * pipeline edited in memory (`validatePipeline` before every save).
  */
 import { UserError, type ErrorLocation } from "./errors";
+import { findFlowIssues } from "./flow-checks";
 import { findCycle } from "./graph/find-cycle";
 import { formatKeyPath, type PathSegment } from "./key-path";
 import { BLOCK_LANGUAGES, BLOCK_TYPES, NAME_PATTERN, type Pipeline, type VariableValue } from "./model";
+import { tablesReadBy } from "./sql-tables";
 import { didYouMean } from "./suggest";
 
 /** Codes of the problems `findPipelineIssues` reports (a subset of the `UserError` codes). */
@@ -87,6 +89,7 @@ export function findPipelineIssues(pipeline: Pipeline, describe: DescribePlace =
     if (block.type !== "sensor") {
       if (block.pokeIntervalMs !== undefined) add("invalid_value", at("poke_interval"), `block "${name}": poke_interval applies to sensors only (its type is ${block.type})`, name);
       if (block.softFail !== undefined) add("invalid_value", at("soft_fail"), `block "${name}": soft_fail applies to sensors only (its type is ${block.type})`, name);
+      if (block.mode !== undefined) add("invalid_value", at("mode"), `block "${name}": mode applies to sensors only (its type is ${block.type})`, name);
     } else if (block.pokeIntervalMs !== undefined && !(isWholeMs(block.pokeIntervalMs) && block.pokeIntervalMs > 0)) {
       add("invalid_value", at("poke_interval"), `block "${name}": poke_interval must be a duration longer than 0`, name);
     }
@@ -112,6 +115,7 @@ export function findPipelineIssues(pipeline: Pipeline, describe: DescribePlace =
     const entry = pipeline.blocks[index].upstream.indexOf(cycle[cycle.length - 2]);
     add("cycle", ["blocks", index, "upstream", entry], `the blocks form a cycle: ${cycle.join(" → ")}`, head);
   }
+  issues.push(...findFlowIssues(pipeline));
   return issues;
 }
 
@@ -170,4 +174,81 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function isWholeMs(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Checks before a run: what the file format allows but a run would fail on (or silently get wrong).
+
+/** Problems `findRunIssues` reports; each names the block and says how to fix it. */
+export type RunIssueCode = "no_upstream" | "unknown_table" | "unknown_connection";
+
+export interface RunIssue {
+  code: RunIssueCode;
+  block: string;
+  message: string;
+}
+
+/** What the checks need besides the pipeline: block code by block name, and the connections `sluice.yaml` defines. */
+export interface RunCheckInput {
+  /** SQL of the blocks to check (blocks missing here are not checked for tables). */
+  code: Readonly<Record<string, string>>;
+  /** `file`: where `sluice.yaml` is (or would be), for the message; `names`: its connections. Absent: not checked. */
+  connections?: { file: string; names: readonly string[] };
+}
+
+/** Block types whose code receives an input table: without an upstream it gets none. */
+const NEEDS_INPUT = new Set(["transformer", "exporter"]);
+
+/**
+ * The problems of `blocks` (default: every block) that would make a run fail or read the wrong data:
+ * a transformer or exporter without an upstream (its `input` would be undefined); a SQL block reading a
+ * table that is not one of its upstreams (in the run's DuckDB only upstreams are guaranteed to exist, and
+ * another block's table would be read without waiting for it); a `connection:` that `sluice.yaml` does not
+ * define. A SQL block with `connection:` runs in that database, where any of its tables may be read: there
+ * only a table named like another block of the pipeline (not staged, since it is not an upstream) is reported.
+ */
+export function findRunIssues(pipeline: Pipeline, input: RunCheckInput, blocks?: readonly string[]): RunIssue[] {
+  const issues: RunIssue[] = [];
+  const names = new Set(pipeline.blocks.map((b) => b.name));
+  for (const block of pipeline.blocks) {
+    if (blocks && !blocks.includes(block.name)) continue;
+    const name = block.name;
+    if (NEEDS_INPUT.has(block.type) && block.upstream.length === 0) {
+      issues.push({ code: "no_upstream", block: name, message: `block "${name}" is ${block.type === "exporter" ? "an exporter" : "a transformer"} without an upstream, so it has no input; add an upstream (or make it a loader)` });
+    }
+    const { connections } = input;
+    if (block.connection !== null && connections && !connections.names.includes(block.connection)) {
+      const known = connections.names.length > 0 ? `known: ${connections.names.join(", ")}` : "it defines none";
+      issues.push({
+        code: "unknown_connection",
+        block: name,
+        message: `block "${name}" uses connection "${block.connection}", which ${connections.file} does not define (${known})${didYouMean(block.connection, connections.names)}`,
+      });
+    }
+    const sql = input.code[name];
+    if (block.language !== "sql" || sql === undefined) continue;
+    const upstreams = new Set(block.upstream.map((u) => u.toLowerCase()));
+    for (const table of tablesReadBy(sql)) {
+      if (upstreams.has(table.toLowerCase())) continue;
+      // In a connection's database any of its tables may be read: only another block's name is a sure mistake.
+      if (block.connection !== null && !names.has(table)) continue;
+      const listed = block.upstream.length > 0 ? `its upstreams are ${block.upstream.join(", ")}` : "it has no upstreams";
+      const fix = names.has(table) ? `; add "${table}" as an upstream` : didYouMean(table, block.upstream);
+      issues.push({ code: "unknown_table", block: name, message: `SQL block "${name}" reads table "${table}", which is not one of its upstreams (${listed})${fix}` });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Refuses a run whose blocks `findRunIssues` faults, with every problem in one message.
+ *
+ * @throws UserError with the first issue's code and block.
+ */
+export function assertRunnable(pipeline: Pipeline, input: RunCheckInput, blocks?: readonly string[]): void {
+  const issues = findRunIssues(pipeline, input, blocks);
+  const [first] = issues;
+  if (!first) return;
+  const message = issues.length === 1 ? first.message : `${issues.length} problems: ${issues.map((i) => i.message).join("; ")}`;
+  throw new UserError(first.code, `pipeline "${pipeline.name}" cannot run: ${message}`, { block: first.block });
 }

@@ -110,7 +110,7 @@ describe("parsePipelineYaml", () => {
       const type = parseError(yaml("version: 1", "name: p", "blocks:", "  - name: a", "    type: loadr", "    language: ts"));
       expect(type.code).toBe("invalid_value");
       expect(type.message).toBe(
-        'pipelines/p/pipeline.yaml:5:11: blocks[0].type: expected one of loader, transformer, exporter, sensor, got the text "loadr" (did you mean "loader"?)',
+        'pipelines/p/pipeline.yaml:5:11: blocks[0].type: expected one of loader, transformer, exporter, sensor, condition, got the text "loadr" (did you mean "loader"?)',
       );
       const duration = parseError(yaml("version: 1", "name: p", "blocks:", "  - name: a", "    type: loader", "    language: ts", "    timeout: 10 minutes"));
       expect(duration.location).toMatchObject({ path: "blocks[0].timeout", line: 7, column: 14, block: "a" });

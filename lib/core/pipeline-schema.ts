@@ -14,6 +14,7 @@ import {
   BLOCK_LANGUAGES,
   BLOCK_TYPES,
   DEFAULT_POKE_INTERVAL_MS,
+  SENSOR_MODES,
   DEFAULT_RETRY_POLICY,
   MIN_BLOCK_MEMORY_BYTES,
   type BlockSpec,
@@ -22,6 +23,8 @@ import {
   type Variables,
 } from "./model";
 import { findInvalidVariableValue, findPipelineIssues, isVariableValue } from "./pipeline-checks";
+import { notifyRuleSchema } from "./notify";
+import { TRIGGER_RULES } from "./trigger-rules";
 import { describeValue, loadYaml, locatedError, schemaErrors, sortByPosition, yamlErrorMap, type LoadedYaml } from "./yaml-file";
 
 export { validatePipeline } from "./pipeline-checks";
@@ -77,7 +80,8 @@ const retriesSchema = z.strictObject({
 const blockSchema = z.strictObject({
   name: z.string().meta({ description: "Unique in the pipeline; lower-case letters, digits and `_`. Also the block's file stem and, in SQL, its table name." }),
   type: z.enum(BLOCK_TYPES).meta({
-    description: "`loader` (no input, returns a table), `transformer` (input → table), `exporter` (input → nothing), `sensor` (returns true once its condition holds; poked until then).",
+    description:
+      "`loader` (no input, returns a table), `transformer` (input → table), `exporter` (input → nothing), `sensor` (returns true once its condition holds; poked until then), `condition` (returns a boolean, or SQL one boolean cell; gates the blocks listing it in `conditions:`).",
   }),
   language: z.enum(BLOCK_LANGUAGES).meta({ description: "`ts`: the block is `<name>.ts`; `sql`: `<name>.sql`, a DuckDB query." }),
   upstream: z
@@ -97,12 +101,39 @@ const blockSchema = z.strictObject({
   poke_interval: durationSchema.nullish().meta({ description: "Sensors: time between checks of the condition.", default: formatDuration(DEFAULT_POKE_INTERVAL_MS) }),
   /** Sensors: a timeout skips the sensor and what it gates instead of failing them. */
   soft_fail: z.boolean().nullish().meta({ description: "Sensors: a timeout skips the sensor and what it gates instead of failing them.", default: false }),
+  /** Sensors: whether a sensor keeps its parallel slot between pokes. */
+  mode: z.enum(SENSOR_MODES).nullish().meta({
+    description:
+      "Sensors: `poke` keeps the sensor's parallel slot while it waits between checks; `reschedule` gives the slot back between checks (the block run stays `running`, waiting for its next check at now + poke_interval), so many long-waiting sensors cannot starve the other blocks. `timeout` still bounds all checks together.",
+    default: "poke",
+  }),
+  trigger_rule: z.enum(TRIGGER_RULES).nullish().meta({
+    description:
+      "When the block runs given its upstreams' states, as in Airflow: `all_success`, `all_failed`, `all_done` (e.g. a cleanup after a failure), `all_skipped`, `one_success`, `one_failed`, `one_done`, `none_failed`, `none_failed_min_one_success` (the join after a branch), `none_skipped`, `always`. A block that cannot run under its rule ends `skipped` or `upstream_failed`; the run's state follows its last blocks (leaves).",
+    default: "all_success",
+  }),
+  conditions: z.array(z.string()).nullish().meta({
+    description: "Condition blocks (`type: condition`, TS returning a boolean or SQL returning one boolean cell) run first; if any is false this block is `skipped` (reason recorded) and the skip flows on per the downstream trigger rules.",
+    default: [],
+  }),
+  dynamic: z.boolean().nullish().meta({
+    description: "Each row of this block's output becomes one instance of each direct downstream block (`child[0]`, `child[1]`…), run in parallel with the row as `ctx.item` (`{{ item.x }}` in SQL). No rows: the downstream blocks are skipped.",
+    default: false,
+  }),
+  dynamic_key: z.string().min(1).nullish().meta({ description: "With `dynamic`: the column whose values name the instances (`child[2020-10]`); letters, digits, `_` and `-`, unique per row." }),
+  reduce: z.boolean().nullish().meta({
+    description: "On a direct downstream of a dynamic block: its instances' outputs are gathered into one table (columns unified, rows in instance order), the input of the blocks after it.",
+    default: false,
+  }),
 }).superRefine((block, ctx) => {
   // SQL blocks run in DuckDB inside the server process, where no per-block limit applies: refuse rather than ignore.
   if (block.memory != null && block.language === "sql") {
     ctx.addIssue({ code: "custom", path: ["memory"], input: block.memory, message: "applies to TypeScript blocks only (SQL blocks run in DuckDB inside the server)" });
   }
 });
+
+/** Callback files by name (`alert_team` is `alert_team.ts` in the pipeline folder). */
+const callbackListSchema = z.array(z.string().regex(/^[a-z0-9_]+$/, { error: "a callback is a file name without .ts: lower-case letters, digits and _" })).nullish();
 
 const variablesSchema = z.record(z.string(), z.unknown()).superRefine((variables, ctx) => {
   for (const [key, value] of Object.entries(variables)) {
@@ -134,6 +165,13 @@ export const pipelineFileSchema = z.strictObject({
     .nullish()
     .meta({ description: "Names of variables whose values are secrets: hidden in logs, errors, events and run records." }),
   blocks: z.array(blockSchema).nullish().meta({ description: "The blocks, in any order (the upstreams decide the order they run in); see below.", default: [] }),
+  notify: z
+    .array(notifyRuleSchema)
+    .nullish()
+    .meta({ description: "Notifications of every run of the pipeline: `[{ on: [failure, retry], channel: team_slack }]`, channels from `sluice.yaml`. A notification that cannot be delivered is logged and retried; it never fails the run." }),
+  on_success: callbackListSchema.meta({ description: "Callback files (`<name>.ts` beside the blocks, default-exporting `(ctx: CallbackContext) => …`) run once a run succeeds." }),
+  on_failure: callbackListSchema.meta({ description: "Callback files run once a run fails; `ctx.error` is the failed block's error." }),
+  on_retry: callbackListSchema.meta({ description: "Callback files run each time a block attempt fails and will be retried." }),
 });
 
 /** `pipeline.yaml` as written by hand, before defaults (the schema's input type). */
@@ -227,6 +265,10 @@ function fromFileFormat(file: ParsedFile): Pipeline {
     variables,
     ...(file.secret_variables && file.secret_variables.length > 0 ? { secretVariables: [...new Set(file.secret_variables)] } : {}),
     blocks: (file.blocks ?? []).map(fromFileBlock),
+    ...(file.notify && file.notify.length > 0 ? { notify: file.notify.map((rule) => ({ on: [...new Set(rule.on)], channel: rule.channel })) } : {}),
+    ...(file.on_success?.length || file.on_failure?.length || file.on_retry?.length
+      ? { callbacks: { onSuccess: file.on_success ?? [], onFailure: file.on_failure ?? [], onRetry: file.on_retry ?? [] } }
+      : {}),
   };
 }
 
@@ -249,6 +291,12 @@ function fromFileBlock(block: ParsedBlock): BlockSpec {
     ...(block.memory != null ? { memoryBytes: block.memory } : {}),
     ...(block.poke_interval != null ? { pokeIntervalMs: block.poke_interval } : {}),
     ...(block.soft_fail != null ? { softFail: block.soft_fail } : {}),
+    ...(block.mode != null ? { mode: block.mode } : {}),
+    ...(block.trigger_rule != null ? { triggerRule: block.trigger_rule } : {}),
+    ...(block.conditions != null && block.conditions.length > 0 ? { conditions: block.conditions } : {}),
+    ...(block.dynamic != null ? { dynamic: block.dynamic } : {}),
+    ...(block.dynamic_key != null ? { dynamicKey: block.dynamic_key } : {}),
+    ...(block.reduce != null ? { reduce: block.reduce } : {}),
   };
 }
 
@@ -261,8 +309,8 @@ function isDefaultRetryPolicy(policy: RetryPolicy): boolean {
   );
 }
 
-/** A block in file format, keys in the order people read them. */
-function toFileBlock(block: BlockSpec): Record<string, unknown> {
+/** A block in file format, keys in the order people read them, defaults left out (`yaml-edit.ts` diffs two of these). */
+export function toFileBlock(block: BlockSpec): Record<string, unknown> {
   const out: Record<string, unknown> = { name: block.name, type: block.type, language: block.language, upstream: [...block.upstream] };
   if (!isDefaultRetryPolicy(block.retries)) {
     out.retries = {
@@ -278,6 +326,12 @@ function toFileBlock(block: BlockSpec): Record<string, unknown> {
   if (block.memoryBytes !== undefined) out.memory = formatByteSize(block.memoryBytes);
   if (block.pokeIntervalMs !== undefined) out.poke_interval = formatDuration(block.pokeIntervalMs);
   if (block.softFail !== undefined) out.soft_fail = block.softFail;
+  if (block.mode !== undefined) out.mode = block.mode;
+  if (block.triggerRule !== undefined) out.trigger_rule = block.triggerRule;
+  if (block.conditions !== undefined && block.conditions.length > 0) out.conditions = [...block.conditions];
+  if (block.dynamic !== undefined) out.dynamic = block.dynamic;
+  if (block.dynamicKey !== undefined) out.dynamic_key = block.dynamicKey;
+  if (block.reduce !== undefined) out.reduce = block.reduce;
   return out;
 }
 
@@ -296,6 +350,10 @@ export function serializePipeline(pipeline: Pipeline): string {
   if (Object.keys(pipeline.variables).length > 0) file.variables = pipeline.variables;
   if (pipeline.secretVariables && pipeline.secretVariables.length > 0) file.secret_variables = [...pipeline.secretVariables];
   file.blocks = pipeline.blocks.map(toFileBlock);
+  if (pipeline.notify && pipeline.notify.length > 0) file.notify = pipeline.notify.map((rule) => ({ on: [...rule.on], channel: rule.channel }));
+  if (pipeline.callbacks?.onSuccess.length) file.on_success = [...pipeline.callbacks.onSuccess];
+  if (pipeline.callbacks?.onFailure.length) file.on_failure = [...pipeline.callbacks.onFailure];
+  if (pipeline.callbacks?.onRetry.length) file.on_retry = [...pipeline.callbacks.onRetry];
 
   const doc = new Document(file);
   // Short lists of plain values read best on one line: `months: [10, 11, 12]`.
@@ -316,6 +374,8 @@ export function serializePipeline(pipeline: Pipeline): string {
       if (index > 0) item.spaceBefore = true;
       const upstream = item.get("upstream", true);
       if (isSeq(upstream)) upstream.flow = true;
+      const conditions = item.get("conditions", true);
+      if (isSeq(conditions)) conditions.flow = true;
       const retries = item.get("retries", true);
       if (isMap(retries)) retries.flow = true;
     });

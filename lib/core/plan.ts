@@ -4,7 +4,9 @@
  * `--block/--upstream` and the editor's run buttons all go through this one function.
  */
 import { assertNever } from "./assert-never";
+import { parseInstanceName } from "./dynamic";
 import { UserError } from "./errors";
+import { dependenciesOf } from "./flow-checks";
 import { subgraph } from "./graph/subgraph";
 import { topologicalOrder } from "./graph/topological-order";
 import type { Pipeline, RunMode } from "./model";
@@ -43,9 +45,11 @@ export interface RunPlan {
 export function planRun(pipeline: Pipeline, request: PlanRequest): RunPlan {
   validatePipeline(pipeline);
   const { mode, block } = request;
+  // Conditions order like upstreams: a condition runs before the blocks it gates.
+  const graph = pipeline.blocks.map((b) => ({ name: b.name, upstream: dependenciesOf(b) }));
   if (mode === "pipeline") {
     if (block !== undefined) throw new UserError("invalid_value", `mode "pipeline" runs every block; do not name a block (got "${block}")`, { block });
-    return { blocks: topologicalOrder(pipeline.blocks), cachedInputs: [] };
+    return { blocks: topologicalOrder(graph), cachedInputs: [] };
   }
   if (block === undefined) throw new UserError("invalid_value", `mode "${mode}" needs a block to run`);
   if (!pipeline.blocks.some((b) => b.name === block)) {
@@ -56,20 +60,22 @@ export function planRun(pipeline: Pipeline, request: PlanRequest): RunPlan {
   let members: string[];
   switch (mode) {
     case "block":
-      members = subgraph(pipeline.blocks, block, "only");
+      members = subgraph(graph, block, "only");
       break;
     case "with_upstream":
-      members = subgraph(pipeline.blocks, block, "with_upstream");
+      members = subgraph(graph, block, "with_upstream");
       break;
     case "from":
-      members = subgraph(pipeline.blocks, block, "downstream");
+      members = subgraph(graph, block, "downstream");
       break;
     default:
       return assertNever(mode, "run mode");
   }
 
   const planned = new Set(members);
-  const order = topologicalOrder(pipeline.blocks);
+  // A condition's value is never cached: the conditions of planned blocks are evaluated again in this run.
+  for (const spec of pipeline.blocks) if (planned.has(spec.name)) for (const condition of spec.conditions ?? []) planned.add(condition);
+  const order = topologicalOrder(graph);
   const cached = new Set<string>();
   for (const spec of pipeline.blocks) {
     if (!planned.has(spec.name)) continue;
@@ -115,10 +121,32 @@ export function planRetry(pipeline: Pipeline, run: RetrySubject, fromBlock?: str
     const names = run.blocks.map((b) => b.name).join(", ");
     throw new UserError("unknown_block", `the run has no block named "${fromBlock}" (its blocks: ${names || "none"})`, { block: fromBlock });
   }
-  const downstream = new Set(subgraph(pipeline.blocks, fromBlock, "downstream").filter((name) => states.has(name)));
+  const graph = pipeline.blocks.map((b) => ({ name: b.name, upstream: dependenciesOf(b) }));
+  // An instance (`child[1]`) retried alone: it, then its group and what follows the group.
+  const instance = parseInstanceName(fromBlock);
+  const downstream = new Set(
+    instance ? [fromBlock, ...subgraph(graph, instance.block, "downstream")].filter((name) => states.has(name)) : subgraph(graph, fromBlock, "downstream").filter((name) => states.has(name)),
+  );
+  // A group re-run re-expands its instances: those of a group downstream of the retried block (not the
+  // retried instance's siblings) run again too.
+  for (const name of [...downstream]) {
+    if (instance && name === instance.block) continue;
+    for (const b of run.blocks) if (parseInstanceName(b.name)?.block === name) downstream.add(b.name);
+  }
+  if (instance) {
+    for (const b of run.blocks) {
+      const sibling = parseInstanceName(b.name);
+      if (sibling?.block !== instance.block || downstream.has(b.name) || DONE_STATES.includes(b.state)) continue;
+      throw new UserError(
+        "upstream_not_succeeded",
+        `cannot retry "${fromBlock}" alone: instance "${b.name}" of the same block is ${b.state} in this run; retry the failed blocks, or retry both`,
+        { block: b.name },
+      );
+    }
+  }
   for (const spec of pipeline.blocks) {
     if (!downstream.has(spec.name)) continue;
-    for (const up of spec.upstream) {
+    for (const up of dependenciesOf(spec)) {
       if (downstream.has(up) || run.cachedInputs.has(up)) continue;
       const state = states.get(up);
       if (state === undefined || !DONE_STATES.includes(state)) {

@@ -1,11 +1,9 @@
 import { OperationalError, UnexpectedError, UserError } from "./errors";
 import { BLOCK_RUN_STATES, RUN_STATES, type BlockRunState, type RunState } from "./run-model";
 import {
-  blockReadiness,
   blockFailEvent,
   canTransitionBlockRun,
   canTransitionRun,
-  deriveRunState,
   transitionBlockRun,
   transitionRun,
   type BlockRunEvent,
@@ -131,41 +129,3 @@ describe("transitionRun", () => {
   });
 });
 
-describe("deriveRunState", () => {
-  it.each<[BlockRunState[], RunState]>([
-    [[], "success"],
-    [["success", "success"], "success"],
-    [["success", "skipped"], "success"],
-    [["success", "failed"], "failed"],
-    [["upstream_failed", "success"], "failed"],
-    [["cancelled", "success"], "cancelled"],
-    [["cancelled", "failed"], "failed"],
-    [["failed", "running"], "running"],
-    [["success", "pending"], "running"],
-    [["success", "queued"], "running"],
-    [["success", "up_for_retry"], "running"],
-  ])("%j → %p", (states, outcome) => {
-    expect(deriveRunState(states)).toBe(outcome);
-  });
-
-  it("accepts any iterable, such as a map's values", () => {
-    expect(deriveRunState(new Map<string, BlockRunState>([["a", "success"]]).values())).toBe("success");
-  });
-});
-
-describe("blockReadiness", () => {
-  it.each<[BlockRunState[], string]>([
-    [[], "ready"],
-    [["success", "success"], "ready"],
-    [["success", "running"], "wait"],
-    [["up_for_retry"], "wait"],
-    [["failed", "running"], "upstream_failed"],
-    [["upstream_failed"], "upstream_failed"],
-    [["cancelled", "success"], "upstream_failed"],
-    [["skipped", "success"], "skip"],
-    [["skipped", "pending"], "wait"],
-    [["skipped", "failed"], "upstream_failed"],
-  ])("upstreams %j → %s", (states, expected) => {
-    expect(blockReadiness(states)).toBe(expected);
-  });
-});

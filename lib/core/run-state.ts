@@ -15,6 +15,10 @@
  * cancel: pending | queued | running | up_for_retry → cancelled
  * clear:  any terminal state → pending (re-run inside the same run: "retry from here")
  * ```
+ * A `mode: reschedule` sensor between pokes stays `running` (its attempt goes on, timeout included) while the
+ * runner gives its parallel slot to other blocks: a separate state would add moves to every writer and to the
+ * UI for what is, to the user, one sensor still waiting.
+ *
  * Pipeline run: `queued ──start──► running ──succeed | fail | cancel──► success | failed | cancelled`
  * (fail and cancel also from queued; retry: terminal → queued).
  */
@@ -146,79 +150,4 @@ function nextRunState(current: RunState, event: RunEvent): RunState | null {
     default:
       return assertNever(event, "run event");
   }
-}
-
-/** What a waiting block should do, from the states of its upstreams. */
-export type BlockReadiness = "wait" | "ready" | "skip" | "upstream_failed";
-
-/**
- * Whether a `pending` block may start, given its upstreams' states (upstreams read from an earlier run
- * count as `success`). Airflow's default rule, all upstreams succeeded: any upstream that failed, could not
- * run or was cancelled → `upstream_failed` (at once, without waiting for the others); else any upstream
- * still unfinished → `wait`; else any `skipped` upstream → `skip` (a block gated by a sensor that soft-failed
- * does not run, and that is not a failure); else `ready`. An upstream that succeeded without output (an
- * exporter, a sensor) counts as succeeded: it orders its downstream without feeding it.
- */
-export function blockReadiness(upstreamStates: Iterable<BlockRunState>): BlockReadiness {
-  let waiting = false;
-  let skipped = false;
-  for (const state of upstreamStates) {
-    switch (state) {
-      case "failed":
-      case "upstream_failed":
-      case "cancelled":
-        return "upstream_failed";
-      case "pending":
-      case "queued":
-      case "running":
-      case "up_for_retry":
-        waiting = true;
-        break;
-      case "skipped":
-        skipped = true;
-        break;
-      case "success":
-        break;
-      default:
-        return assertNever(state, "block run state");
-    }
-  }
-  if (waiting) return "wait";
-  return skipped ? "skip" : "ready";
-}
-
-/**
- * The state of a pipeline run from its block runs: `running` while any block run is not finished
- * (pending, queued, running, up_for_retry); then any `failed`/`upstream_failed` → `failed`; else any
- * `cancelled` → `cancelled`; else (success and skipped only, or no blocks) → `success`. Why wait for
- * all: independent branches keep running after one fails, and the run is only over when they are.
- * Use `isTerminalRunState` on the result to know whether the run has ended.
- */
-export function deriveRunState(blockStates: Iterable<BlockRunState>): RunState {
-  let failed = false;
-  let cancelled = false;
-  for (const state of blockStates) {
-    switch (state) {
-      case "pending":
-      case "queued":
-      case "running":
-      case "up_for_retry":
-        return "running";
-      case "failed":
-      case "upstream_failed":
-        failed = true;
-        break;
-      case "cancelled":
-        cancelled = true;
-        break;
-      case "success":
-      case "skipped":
-        break;
-      default:
-        return assertNever(state, "block run state");
-    }
-  }
-  if (failed) return "failed";
-  if (cancelled) return "cancelled";
-  return "success";
 }

@@ -99,3 +99,11 @@ describe("scanSqlTemplate", () => {
     ]);
   });
 });
+
+describe("{{ item.x }} in a dynamic instance", () => {
+  it("binds the instance's row, and outside an instance says where item exists", () => {
+    expect(renderSql("SELECT {{ item.month }}", { variables: {}, item: { month: "2020-10" } }, "f.sql")).toEqual({ sql: "SELECT $1", params: ["2020-10"] });
+    expect(() => renderSql("SELECT {{ item.month }}", { variables: {} }, "f.sql")).toThrow(/unknown name "item" \(item is the row of a dynamic instance/);
+    expect(() => renderSql("SELECT {{ item.mont }}", { variables: {}, item: { month: "2020-10" } }, "f.sql")).toThrow(/unknown name "item.mont".*item has month/);
+  });
+});

@@ -116,7 +116,14 @@ function resolve(scope: SqlScope, placeholder: SqlPlaceholder, file: string | un
     if (value === undefined) {
       const known = container ? Object.keys(container).filter((k) => container[k] !== undefined) : [];
       const parent = segments.slice(0, i).join(".");
-      const where = i === 0 ? "" : container ? ` (${parent} has ${known.length > 0 ? known.join(", ") : "no keys"})` : ` (${parent} is not a map)`;
+      const where =
+        i === 0
+          ? segment === "item"
+            ? " (item is the row of a dynamic instance: only blocks downstream of a dynamic: true block have one)"
+            : ""
+          : container
+            ? ` (${parent} has ${known.length > 0 ? known.join(", ") : "no keys"})`
+            : ` (${parent} is not a map)`;
       throw templateError(
         "unknown_variable",
         `{{ ${placeholder.expression} }}: unknown name "${segments.slice(0, i + 1).join(".")}"${didYouMean(segment, known)}${where}`,

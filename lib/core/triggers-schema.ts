@@ -31,6 +31,7 @@ import { formatDuration, parseDuration } from "./duration";
 import { messageOf, UserError } from "./errors";
 import type { PathSegment } from "./key-path";
 import { NAME_PATTERN, type Variables } from "./model";
+import { notifyRuleSchema, type NotifyRule } from "./notify";
 import { findInvalidVariableValue, isVariableValue } from "./pipeline-checks";
 import { CRON_PRESETS, cronProblem, isCronPreset, isValidTimeZone, type MissedRunPolicy, type ScheduleSpec } from "./schedule";
 import { describeValue, loadYaml, locatedError, schemaErrors, sortByPosition, yamlErrorMap, type LoadedYaml } from "./yaml-file";
@@ -54,6 +55,10 @@ export interface TriggerCommon {
   onMaxActive: OnMaxActive;
   /** A run of this trigger still active after this long is cancelled; null = never. */
   runTimeoutMs: number | null;
+  /** Notifications of this trigger's runs (`notify:`), besides the pipeline's; absent = none. */
+  notify?: NotifyRule[];
+  /** `sla:` — a run of this trigger not done this long after it was created sends `sla_miss` once; absent = none. */
+  slaMs?: number;
 }
 
 /** A trigger that fires on a clock. */
@@ -121,6 +126,11 @@ const commonShape = {
   max_active_runs: z.int().min(1).nullish().meta({ description: "Runs of this trigger queued or running at once.", default: "no limit" }),
   on_max_active: z.enum(["skip", "wait"]).nullish().meta({ description: "When `max_active_runs` is reached: `skip` drops the new run, `wait` starts it once a slot frees.", default: "wait" }),
   run_timeout: durationSchema.nullish().meta({ description: "A run of this trigger still active after this long is cancelled.", default: "never" }),
+  notify: z
+    .array(notifyRuleSchema)
+    .nullish()
+    .meta({ description: "Notifications of this trigger's runs, besides the pipeline's: `[{ on: [failure, sla_miss], channel: team_slack }]`." }),
+  sla: durationSchema.nullish().meta({ description: "A run of this trigger not finished this long after it was queued sends `sla_miss` (once per run) to the `notify:` channels that list it." }),
 };
 
 const scheduleTriggerSchema = z.strictObject({
@@ -255,6 +265,8 @@ function toTrigger(raw: ParsedTrigger, index: number, issues: Issue[]): Trigger 
     maxActiveRuns: raw.max_active_runs ?? null,
     onMaxActive: raw.on_max_active ?? "wait",
     runTimeoutMs: raw.run_timeout ?? null,
+    ...(raw.notify && raw.notify.length > 0 ? { notify: raw.notify.map((rule) => ({ on: [...new Set(rule.on)], channel: rule.channel })) } : {}),
+    ...(raw.sla != null ? { slaMs: raw.sla } : {}),
   };
   const at = (key: string): PathSegment[] => ["triggers", index, key];
   if (raw.type === "api") {
@@ -384,6 +396,8 @@ export function serializeTriggers(triggers: readonly Trigger[]): string {
     if (t.maxActiveRuns !== null) item.max_active_runs = t.maxActiveRuns;
     if (t.onMaxActive !== "wait") item.on_max_active = t.onMaxActive;
     if (t.runTimeoutMs !== null) item.run_timeout = formatDuration(t.runTimeoutMs);
+    if (t.slaMs !== undefined) item.sla = formatDuration(t.slaMs);
+    if (t.notify && t.notify.length > 0) item.notify = t.notify.map((rule) => ({ on: [...rule.on], channel: rule.channel }));
     if (Object.keys(t.variables).length > 0) item.variables = t.variables;
     if (t.type === "api" && t.variablesAllowed.length > 0) item.variables_allowed = [...t.variablesAllowed];
     return item;

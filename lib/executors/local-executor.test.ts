@@ -289,6 +289,35 @@ describe("TypeScript block failures", () => {
   });
 });
 
+describe("upstreams by reference", () => {
+  test("an exporter writes its TS and SQL upstreams by reference (ctx.upstream): same rows and values, a precise error for a wrong name", async () => {
+    const runId = newRunId();
+    const loaded = await runBlock(makeRequest(runId, LOADER));
+    const clean = await runBlock(makeRequest(runId, spec("clean_trips", "transformer", "sql", ["load_trips"]), { inputs: [inputOf("load_trips", loaded)], variables: { min_distance: 1 } }));
+    const out = join(tmp, `by-reference-${runId}`);
+    const save = makeRequest(runId, spec("write_by_reference", "exporter", "ts", ["load_trips", "clean_trips"]), {
+      inputs: [inputOf("load_trips", loaded), inputOf("clean_trips", clean)],
+      variables: { out_dir: out },
+    });
+    expect(await runBlock(save)).toMatchObject({ output: null });
+    expect(save.logs.map((l) => [l.level, l.message])).toEqual(
+      expect.arrayContaining([
+        ["info", "arrow 6, parquet 4"],
+        ["warn", 'ctx.upstream("missing"): not an upstream of block write_by_reference with an output (it has load_trips, clean_trips)'],
+      ]),
+    );
+    const cleanPath = clean.output?.ref.path ?? "";
+    const select = "vendor_id, epoch_us(pickup)::VARCHAR AS pickup_us, passenger_count::VARCHAR AS passengers, trip_distance, zone";
+    const sorted = (rows: Record<string, unknown>[]) => rows.map((row) => JSON.stringify({ ...row, vendor_id: row.vendor_id === null ? null : Number(row.vendor_id) })).sort();
+    const lake = await queryParquet(join(out, "lake", "**", "*.parquet"), select);
+    // Every row lands in its partition, values unchanged (the partition column comes back from the path).
+    expect(lake).toHaveLength(4);
+    expect(sorted(lake)).toEqual(sorted(await queryParquet(cleanPath, select)));
+    expect(await queryParquet(join(out, "load_trips.parquet"), "count(*)::INTEGER AS n")).toEqual([{ n: 6 }]);
+    await executor.endRun(runId);
+  });
+});
+
 describe("SQL blocks", () => {
   test("TS loader → SQL → SQL → TS exporter keeps values (nulls, instants to the microsecond, int64, dates)", async () => {
     const runId = newRunId();

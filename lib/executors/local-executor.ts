@@ -66,6 +66,11 @@ export class LocalExecutor implements RunScopedExecutor {
     return this.poolStart;
   }
 
+  /** Starts the pool in the background (its failure surfaces again at the first `execute`). */
+  warm(): void {
+    if (!this.closed) this.pool().catch(() => undefined);
+  }
+
   async execute(request: BlockRunRequest): Promise<BlockRunResult> {
     if (this.closed) throw new Error("LocalExecutor is closed");
     const timeoutMs = request.timeoutMs > 0 ? request.timeoutMs : (this.options.defaultTimeoutMs ?? 0);

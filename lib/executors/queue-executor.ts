@@ -188,6 +188,8 @@ export class QueueExecutor implements RunScopedExecutor {
       dataInterval: request.dataInterval,
       attempt: request.attempt,
       timeoutMs: request.timeoutMs,
+      ...(request.item !== undefined ? { item: request.item } : {}),
+      ...(request.sql !== undefined ? { sql: request.sql } : {}),
       replyChannel: this.keys.reply(this.id),
       enqueuedAt,
     };
@@ -398,6 +400,8 @@ export class QueueExecutor implements RunScopedExecutor {
     entry.resolve({
       output: result.output ? relocateOutput(result.output, this.options.outputsDir) : null,
       sensorResult: result.sensorResult,
+      ...(result.writes ? { writes: result.writes } : {}),
+      ...(result.tests ? { tests: result.tests } : {}),
     });
   }
 

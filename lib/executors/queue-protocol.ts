@@ -48,7 +48,8 @@ export const outputRecordSchema = z.object({
 });
 
 const blockSpecSchema = z.object({
-  name: z.string().regex(/^[a-z0-9_]+$/),
+  /** A block name, or a dynamic instance's (`child[0]`, `child[2020-10]`). */
+  name: z.string().regex(/^[a-z0-9_]+(\[[A-Za-z0-9_-]{1,100}\])?$/),
   type: z.enum(BLOCK_TYPES),
   language: z.enum(BLOCK_LANGUAGES),
   upstream: z.array(z.string()),
@@ -58,6 +59,8 @@ const blockSpecSchema = z.object({
   queue: z.string().nullable(),
   /** The block's `memory:` limit, enforced by the worker's block process. */
   memoryBytes: z.number().int().positive().optional(),
+  /** A dynamic instance: the declared block whose code file it runs. */
+  instanceOf: z.string().regex(/^[a-z0-9_]+$/).optional(),
 }) satisfies z.ZodType<BlockSpec>;
 
 /** The data of one BullMQ job: one attempt of one block run. */
@@ -74,6 +77,10 @@ export const blockJobSchema = z.object({
   dataInterval: z.object({ start: z.string(), end: z.string() }),
   attempt: z.number().int().min(1),
   timeoutMs: z.number().min(0),
+  /** A dynamic instance's row (`ctx.item`, `{{ item.x }}`). */
+  item: z.record(z.string(), z.unknown()).optional(),
+  /** A SQL block run whose query is given instead of its file (the reduce of dynamic instances). */
+  sql: z.string().optional(),
   /** Pub/sub channel of the executor that enqueued the job: logs, progress and "started" go there. */
   replyChannel: z.string(),
   /** `Date.now()` of the executor when it enqueued the job (enqueue → start latency). */
@@ -108,7 +115,14 @@ const jobTimingSchema = z.object({
  * the trip (a thrown error would reach the executor as BullMQ's `failedReason` text only).
  */
 export const blockJobResultSchema = z.discriminatedUnion("ok", [
-  jobTimingSchema.extend({ ok: z.literal(true), output: outputRecordSchema.nullable(), sensorResult: z.boolean().optional() }),
+  jobTimingSchema.extend({
+    ok: z.literal(true),
+    output: outputRecordSchema.nullable(),
+    sensorResult: z.boolean().optional(),
+    /** The block's `ctx.io` writes and data test, as `BlockRunResult` carries them. */
+    writes: z.array(z.object({ connector: z.string(), location: z.string(), rows: z.number(), bytes: z.number().optional() })).optional(),
+    tests: z.object({ passed: z.number(), failed: z.string().optional() }).optional(),
+  }),
   jobTimingSchema.extend({ ok: z.literal(false), error: remoteErrorSchema }),
 ]);
 export type BlockJobResult = z.infer<typeof blockJobResultSchema>;

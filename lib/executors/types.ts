@@ -13,4 +13,9 @@ export interface BlockExecutor {
 export interface RunScopedExecutor extends BlockExecutor {
   /** Called once when a run ends, whatever its state: frees what the run held. */
   endRun(runId: string): Promise<void>;
+  /**
+   * Gets ready for blocks soon to come (the local executor starts its block processes) without waiting:
+   * called when runs are about to start, so the first block does not wait for processes to boot.
+   */
+  warm?(): void;
 }

@@ -11,13 +11,13 @@ import type { RecordBatch, Table } from "apache-arrow";
 import { UserError } from "../core/errors";
 import type { BigQueryIo, DuckDBIo, FilesIo, HttpIo, IoCallOptions, IoConnector, IoWriteOptions, ObjectStoreIo, PostgresIo, SluiceIo } from "../sdk/io-types";
 import type { BigQueryConnectorDeps } from "./cloud/bigquery";
-import { bigQueryIo, gcsIo, s3Io } from "./cloud-io";
+import { bigQueryIo, gcsIo, s3Io, transferIo } from "./cloud-io";
 import { DuckDBWarehouse } from "./duckdb-warehouse";
 import { FilesConnector } from "./files";
 import { HttpConnector } from "./http";
 import { PostgresConnector } from "./postgres";
 import { findProfile, registerProfileSecrets, type Profiles } from "./profiles";
-import type { ArrowConnector, IoOptions } from "./types";
+import type { ArrowConnector, IoOptions, UpstreamRef } from "./types";
 
 export interface BlockIoOptions {
   /** The data directory (`.sluice/`): the default warehouse file lives here. */
@@ -62,7 +62,8 @@ export function createBlockIo(profiles: Profiles, options: BlockIoOptions): Bloc
     return {
       description: connector.description,
       read: (target: R, o?: IoCallOptions) => connector.read(target, defaults(o)),
-      write: (data: Table | AsyncIterable<RecordBatch>, target: W, o?: IoWriteOptions) => connector.write(data, target, writeDefaults(o)),
+      // An upstream by reference goes through as it is: the connectors bound here (files, postgres, the warehouse) read it with DuckDB.
+      write: (data: Table | AsyncIterable<RecordBatch> | UpstreamRef, target: W, o?: IoWriteOptions) => connector.write(data as Table, target, writeDefaults(o)),
       ...(stream ? { stream: (target: R, o?: IoCallOptions) => stream(target, defaults(o)) } : {}),
     };
   }
@@ -142,6 +143,7 @@ export function createBlockIo(profiles: Profiles, options: BlockIoOptions): Bloc
     });
 
   const io: BlockIo = {
+    transfer: transferIo((scheme, name) => (scheme === "gs" ? gcs(name) : s3(name)), cloud),
     postgres,
     duckdb,
     gcs,

@@ -17,7 +17,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { UserError } from "../core/errors";
-import type { BigQueryIo, BigQueryLoadOptions, IoCallOptions, IoWriteOptions, ObjectRef, ObjectStoreIo } from "../sdk/io-types";
+import type { BigQueryIo, BigQueryLoadOptions, IoCallOptions, IoWriteOptions, ObjectRef, ObjectStoreIo, TransferRequest, TransferSummary } from "../sdk/io-types";
 import type { BigQueryConnector, BigQueryConnectorDeps } from "./cloud/bigquery";
 import type { ObjectReadTarget, ObjectStoreConnector } from "./cloud/object-connector";
 import type { BigQueryProfile, GcsProfile, S3Profile } from "./profiles";
@@ -74,7 +74,51 @@ function objectUri(scheme: "gs" | "s3", bucket: string | undefined, where: strin
   return `${scheme}://${bucket}/${target.replace(/^\/+/, "")}`;
 }
 
+/** Each bucket facade's connector, for `ctx.io.transfer()`, which streams between two of them. */
+const facadeConnectors = new WeakMap<ObjectStoreIo, () => Promise<ObjectStoreConnector>>();
+
 function objectFacade(scheme: "gs" | "s3", bucket: string | undefined, where: string, connector: () => Promise<ObjectStoreConnector>, ctx: CloudIoContext): ObjectStoreIo {
+  const facade = objectFacadeOf(scheme, bucket, where, connector, ctx);
+  facadeConnectors.set(facade, connector);
+  return facade;
+}
+
+/**
+ * `ctx.io.transfer()`: the two sides' connectors come from the bucket facades `side(scheme, connection)` gives
+ * (so their SDKs load and close like any other), the copy is `transferObjects` (lib/io/cloud/transfer.ts).
+ */
+export function transferIo(side: (scheme: "gs" | "s3", connection: string | undefined) => ObjectStoreIo, ctx: CloudIoContext): (request: TransferRequest) => Promise<TransferSummary> {
+  const schemeOf = (uri: unknown, key: "from" | "to"): "gs" | "s3" => {
+    const match = typeof uri === "string" ? /^(gs|s3):\/\/[^/]+/.exec(uri) : null;
+    if (!match) throw new UserError("bad_object_uri", `ctx.io.transfer: ${key} must be an s3://bucket/prefix or gs://bucket/prefix URI, got ${JSON.stringify(uri) ?? String(uri)}`);
+    return match[1] === "gs" ? "gs" : "s3";
+  };
+  return async (request) => {
+    const started = Date.now();
+    const fromScheme = schemeOf(request.from, "from");
+    const toScheme = schemeOf(request.to, "to");
+    const connectorOf = async (scheme: "gs" | "s3", connection: string | undefined): Promise<ObjectStoreConnector> => {
+      const make = facadeConnectors.get(side(scheme, connection));
+      if (!make) throw new Error(`ctx.io.transfer: no ${scheme} connector`);
+      return make();
+    };
+    const [source, target] = await Promise.all([connectorOf(fromScheme, request.fromConnection), connectorOf(toScheme, request.toConnection)]);
+    const under = (uri: string): string => (request.prefix ? `${uri.replace(/\/*$/, "/")}${request.prefix.replace(/^\/+/, "")}` : uri);
+    const { transferObjects } = loadCloudModule<typeof import("./cloud/transfer")>("transfer");
+    const block = ctx.defaults();
+    const result = await transferObjects(source, under(request.from), target, under(request.to), {
+      signal: request.signal ?? block.signal,
+      onProgress: request.onProgress ?? block.onProgress,
+      overwrite: request.overwrite,
+      concurrency: request.concurrency,
+      retries: request.retries,
+    });
+    const { objects, bytes, skipped, skippedBytes, unverified, kept, retried } = result;
+    return { objects, bytes, skipped, skippedBytes, unverified, kept, retried, durationMs: Date.now() - started };
+  };
+}
+
+function objectFacadeOf(scheme: "gs" | "s3", bucket: string | undefined, where: string, connector: () => Promise<ObjectStoreConnector>, ctx: CloudIoContext): ObjectStoreIo {
   const uri = (key = ""): string => objectUri(scheme, bucket, where, key);
   const readTarget = (target: string | ObjectRef): ObjectReadTarget => {
     if (typeof target === "string") return uri(target);
@@ -191,7 +235,7 @@ async function* streamOf(connector: () => Promise<BigQueryConnector>, target: { 
 }
 
 /** The connector module, loaded now (see the file comment). */
-function loadCloudModule<T>(name: "gcs" | "s3" | "bigquery"): T {
+function loadCloudModule<T>(name: "gcs" | "s3" | "bigquery" | "transfer"): T {
   // Literal paths, so that esbuild bundles each module (lazily initialised) into the worker entry.
   switch (name) {
     case "gcs":
@@ -203,6 +247,9 @@ function loadCloudModule<T>(name: "gcs" | "s3" | "bigquery"): T {
     case "bigquery":
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return require("./cloud/bigquery") as T;
+    case "transfer":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require("./cloud/transfer") as T;
   }
 }
 

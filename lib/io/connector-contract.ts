@@ -12,11 +12,13 @@
  * Row order may change on the way (a partitioned lake, a warehouse): the suite adds a `_sluice_row`
  * column before writing and lines rows up by it, so sinks need not preserve order.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { Int32, makeData, Table, Vector, type RecordBatch, type Schema } from "apache-arrow";
+import { Int32, makeData, Table, tableToIPC, Vector, type RecordBatch, type Schema } from "apache-arrow";
 import { taxiDataDir } from "../../test/taxi-data";
 import { firstDifference } from "../arrow/compare-tables";
-import { openDuckDB, queryToArrow } from "./duckdb-session";
+import { loadArrowIntoDuckDB, openDuckDB, queryToArrow } from "./duckdb-session";
 import type { ArrowConnector, WriteMode } from "./types";
 
 /** Where one data set goes and how to read it back. */
@@ -38,6 +40,8 @@ export interface ContractOptions {
   modes?: readonly WriteMode[];
   /** Extra options passed to every write (e.g. `partitionBy` for a lake). */
   partitionBy?: (dataset: string) => string[] | undefined;
+  /** The connector also writes an upstream by reference (`ctx.upstream(name)`: a persisted Parquet or Arrow IPC output). */
+  upstreamRefs?: boolean;
 }
 
 /** The column added before writing so that rows can be matched whatever order a sink returns them in. */
@@ -204,7 +208,44 @@ export function describeConnectorContract<R, W>(name: string, setup: () => Promi
         120_000,
       );
 
+    /** Writes `dataset` as the run would persist an upstream's output (Parquet from DuckDB, or Arrow IPC), then by reference. */
+    const refTrip = (dataset: keyof TaxiReference, format: "parquet" | "arrow") =>
+      (options.upstreamRefs ? it : it.skip)(
+        `round-trips ${dataset} written by reference from a persisted ${format} output with zero changed values`,
+        async () => {
+          const source = withRowNumbers(reference[dataset]);
+          const dir = await mkdtemp(path.join(tmpdir(), "sluice-contract-ref-"));
+          try {
+            const file = path.join(dir, `${dataset}.${format}`);
+            if (format === "arrow") {
+              await writeFile(file, tableToIPC(source, "file"));
+            } else {
+              const session = await openDuckDB();
+              try {
+                await loadArrowIntoDuckDB(session.connection, "persisted", source);
+                await session.connection.run(`COPY persisted TO ${sqlString(file)} (FORMAT parquet)`);
+              } finally {
+                session.close();
+              }
+            }
+            const target = subject.target(`${dataset}_ref_${format}`, source.schema);
+            const ref = { kind: "upstream" as const, name: dataset, path: file, format };
+            const result = await subject.connector.write(ref as unknown as Table, target.write, { mode: "replace", partitionBy: options.partitionBy?.(dataset) });
+            expect(result.rows).toBe(source.numRows);
+            const actual = await readBack(subject, target);
+            const order = rowOrder(actual, source.numRows);
+            if (typeof order === "string") throw new Error(order);
+            expect(firstDifference(source, actual, { columns: reference[dataset].schema.fields.map((f) => f.name), order })).toBeNull();
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+        },
+        120_000,
+      );
+
     roundTrip("green2020", "green_tripdata_2020-10.csv.gz (95,120 rows, explicit types)");
+    refTrip("green2020", "parquet");
+    refTrip("zones", "arrow");
     roundTrip("green2024", "green_tripdata_2024-01.parquet (56,551 rows)");
     roundTrip("green2024", "green_tripdata_2024-01.parquet (56,551 rows)", true);
     roundTrip("zones", "taxi_zone_lookup.csv (\"NA\" and \"N/A\" stay strings)");

@@ -16,6 +16,8 @@ import { arrowToDuckDB } from "../arrow/arrow-to-duckdb";
 import { openDuckDBBatches } from "../arrow/duckdb-chunks";
 import { duckdbToArrow } from "../arrow/duckdb-to-arrow";
 import { parquetToIPC } from "../arrow/parquet-arrow";
+import { quoteIdentifier, quoteLiteral } from "../arrow/sql-text";
+import type { UpstreamRef } from "./types";
 
 /** An open embedded database and one connection to it. */
 export interface DuckDBSession {
@@ -68,6 +70,18 @@ export async function loadArrowIntoDuckDB(connection: DuckDBConnection, name: st
   const table = await collectTable(data);
   const { rows } = await arrowToDuckDB(connection, name, table, { replace: true, temporary });
   return rows;
+}
+
+/**
+ * Makes an upstream by reference readable on `connection` and returns the query that selects it: a Parquet
+ * output is read where it lies (DuckDB scans it in parallel, chunk by chunk); an Arrow IPC output is loaded
+ * into a temp table first (DuckDB has no reader of its own for it).
+ */
+export async function upstreamQuery(connection: DuckDBConnection, ref: UpstreamRef): Promise<string> {
+  if (ref.format === "parquet") return `SELECT * FROM read_parquet(${quoteLiteral(ref.path)})`;
+  const name = "sluice_upstream";
+  await arrowToDuckDB(connection, name, new Uint8Array(await readFile(ref.path)), { replace: true, temporary: true });
+  return `SELECT * FROM ${quoteIdentifier(name)}`;
 }
 
 /** A fresh scratch directory (for hand-off files); remove it with `rm(dir, {recursive: true})`. */

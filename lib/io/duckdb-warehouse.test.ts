@@ -16,7 +16,7 @@ describeConnectorContract("duckdb warehouse", async () => {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-});
+}, { upstreamRefs: true });
 
 describe("duckdb warehouse", () => {
   it("keeps data in <dataDir>/warehouse.duckdb across connector instances, and a failed load leaves the table", async () => {

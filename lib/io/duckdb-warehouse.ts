@@ -14,12 +14,12 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StatementType } from "@duckdb/node-api";
-import type { RecordBatch, Table } from "apache-arrow";
+import type { Table } from "apache-arrow";
 import { OperationalError, UserError, isSluiceError } from "../core/errors";
 import { quoteIdentifier } from "../arrow/sql-text";
-import { loadArrowIntoDuckDB, openDuckDB, queryToArrow, type DuckDBSession } from "./duckdb-session";
+import { loadArrowIntoDuckDB, openDuckDB, queryToArrow, upstreamQuery, type DuckDBSession } from "./duckdb-session";
 import { errorMessage } from "./redact";
-import type { ArrowConnector, IoOptions, WriteMode, WriteOptions, WriteResult } from "./types";
+import { isUpstreamRef, type ArrowConnector, type IoOptions, type WriteData, type WriteMode, type WriteOptions, type WriteResult } from "./types";
 
 /** Settings of a `duckdb` profile. */
 export interface DuckDBWarehouseSettings {
@@ -129,7 +129,8 @@ export class DuckDBWarehouse implements ArrowConnector<DuckDBReadTarget, DuckDBW
     });
   }
 
-  async write(data: Table | AsyncIterable<RecordBatch>, target: DuckDBWriteTarget, options: WriteOptions = {}): Promise<WriteResult> {
+  /** Writes Arrow, or an upstream by reference (`ctx.upstream(name)`), which the warehouse reads from its persisted file. */
+  async write(data: WriteData, target: DuckDBWriteTarget, options: WriteOptions = {}): Promise<WriteResult> {
     const { schema, table } = splitName(target);
     const mode: WriteMode = options.mode ?? "replace";
     const qualified = `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
@@ -142,7 +143,13 @@ export class DuckDBWarehouse implements ArrowConnector<DuckDBReadTarget, DuckDBW
         const exists = await tableExists(s, schema, table);
         if (exists && mode === "fail") throw new UserError("target_exists", `${location} already exists (mode: fail)`);
         options.signal?.throwIfAborted();
-        const rows = await loadArrowIntoDuckDB(c, staging, data);
+        let rows: number;
+        if (isUpstreamRef(data)) {
+          await c.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdentifier(staging)} AS ${await upstreamQuery(c, data)}`);
+          rows = Number((await c.runAndReadAll(`SELECT count(*) FROM temp.main.${quoteIdentifier(staging)}`)).getRows()[0]?.[0] ?? 0);
+        } else {
+          rows = await loadArrowIntoDuckDB(c, staging, data);
+        }
         options.signal?.throwIfAborted();
         await c.run("BEGIN TRANSACTION");
         began = true;

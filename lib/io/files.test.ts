@@ -25,10 +25,11 @@ function filesSubject(extension: string, typed: boolean) {
 
 describeConnectorContract("files: csv", filesSubject(".csv", true), { modes: ["replace", "fail"] });
 describeConnectorContract("files: csv.gz", filesSubject(".csv.gz", true), { modes: ["replace", "fail"] });
-describeConnectorContract("files: parquet file", filesSubject(".parquet", false), { modes: ["replace", "fail"] });
-describeConnectorContract("files: arrow file", filesSubject(".arrow", false), { modes: ["replace", "fail"] });
+describeConnectorContract("files: parquet file", filesSubject(".parquet", false), { modes: ["replace", "fail"], upstreamRefs: true });
+describeConnectorContract("files: arrow file", filesSubject(".arrow", false), { modes: ["replace", "fail"], upstreamRefs: true });
 describeConnectorContract("files: hive-partitioned parquet lake", filesSubject("", true), {
   partitionBy: (dataset) => ({ green2020: ["VendorID"], green2024: ["payment_type"], zones: ["Borough"] })[dataset],
+  upstreamRefs: true,
 });
 
 describe("files connector", () => {

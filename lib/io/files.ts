@@ -20,8 +20,8 @@ import { readParquetFile } from "../arrow/parquet-arrow";
 import { readCsvFile, streamCsvFile, type CsvOptions, type CsvReadContext } from "./csv-read";
 import { checkParquetFile, defaultWarning } from "./csv-verify";
 import { errorMessage } from "./redact";
-import { collectTable, loadArrowIntoDuckDB, openDuckDB, queryToArrow, type DuckDBSession } from "./duckdb-session";
-import type { ArrowConnector, IoOptions, WriteMode, WriteOptions, WriteResult } from "./types";
+import { collectTable, loadArrowIntoDuckDB, openDuckDB, queryToArrow, upstreamQuery, type DuckDBSession } from "./duckdb-session";
+import { isUpstreamRef, type ArrowConnector, type IoOptions, type WriteData, type WriteMode, type WriteOptions, type WriteResult } from "./types";
 
 /** Read options: `onWarning` receives rejected-row and empty-file warnings (default: `console.warn`, which a block's worker turns into a warn line of its log). */
 export type FileReadOptions = IoOptions & Pick<CsvReadContext, "onWarning">;
@@ -223,7 +223,11 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
     return this.withDuckDB((s) => queryToArrow(s.connection, `SELECT * FROM read_parquet(${args.join(", ")})`, [], this.tempDir));
   }
 
-  async write(data: Table | AsyncIterable<RecordBatch>, target: FileTarget | string, options: WriteOptions = {}): Promise<WriteResult> {
+  /**
+   * Writes Arrow, or an upstream by reference (`ctx.upstream(name)`), which DuckDB reads straight from its
+   * persisted file and writes with `COPY` (`PARTITION_BY` for a lake): no Arrow table in between.
+   */
+  async write(data: WriteData, target: FileTarget | string, options: WriteOptions = {}): Promise<WriteResult> {
     const t = toFileTarget(target);
     const path = this.resolvePath(t.path);
     const mode: WriteMode = options.mode ?? "replace";
@@ -249,14 +253,23 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
     await mkdir(dirname(path), { recursive: true });
     const temp = join(dirname(path), `.${basename(path)}.tmp-${randomUUID()}`);
     try {
-      const table = await collectTable(data);
-      options.signal?.throwIfAborted();
+      let rows: number;
       if (format === "arrow") {
+        const table = isUpstreamRef(data) ? await this.withDuckDB((s) => upstreamQuery(s.connection, data).then((q) => queryToArrow(s.connection, q, [], this.tempDir))) : await collectTable(data);
+        options.signal?.throwIfAborted();
         await writeFile(temp, tableToIPC(table, "file"));
+        rows = table.numRows;
       } else {
-        await this.withDuckDB(async (s) => {
-          await loadArrowIntoDuckDB(s.connection, "sluice_write", table);
-          const source = `SELECT * FROM ${quoteIdentifier("sluice_write")}`;
+        rows = await this.withDuckDB(async (s) => {
+          let source: string;
+          if (isUpstreamRef(data)) {
+            source = await upstreamQuery(s.connection, data);
+          } else {
+            const table = await collectTable(data);
+            options.signal?.throwIfAborted();
+            await loadArrowIntoDuckDB(s.connection, "sluice_write", table);
+            source = `SELECT * FROM ${quoteIdentifier("sluice_write")}`;
+          }
           if (format === "csv") {
             const gzip = path.toLowerCase().endsWith(".gz") ? "gzip" : "none";
             const delimiter = t.delimiter ? `, DELIMITER ${quoteLiteral(t.delimiter)}` : "";
@@ -279,13 +292,14 @@ export class FilesConnector implements ArrowConnector<FileTarget | string> {
           } else {
             await s.connection.run(`COPY (${source}) TO ${quoteLiteral(temp)} (FORMAT parquet, COMPRESSION ${t.compression ?? "zstd"})`);
           }
+          return Number((await s.connection.runAndReadAll(`SELECT count(*) FROM (${source})`)).getRows()[0]?.[0] ?? 0);
         });
       }
       options.signal?.throwIfAborted();
       if (overwritePartitions) await replacePartitions(temp, path);
       else await this.commit(temp, path, mode, targetExists && asDataset);
-      options.onProgress?.({ rows: table.numRows, message: `wrote ${t.path}` });
-      return { rows: table.numRows, location: path };
+      options.onProgress?.({ rows, message: `wrote ${t.path}` });
+      return { rows, location: path };
     } finally {
       await rm(temp, { recursive: true, force: true });
     }

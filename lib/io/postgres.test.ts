@@ -1,10 +1,14 @@
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { DateDay, Decimal, Dictionary, TimestampMicrosecond, Vector, Field, Int32, makeData, RecordBatch, Schema, Struct, Table, tableFromArrays, Utf8, vectorFromArray } from "apache-arrow";
 import { describeConnectorContract } from "./connector-contract";
 import { firstDifference } from "../arrow/compare-tables";
 import { encodeNumeric } from "../arrow/pg-binary-encode";
+import { openDuckDB } from "./duckdb-session";
 import { inlineParams, PostgresConnector } from "./postgres";
 
 const URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -35,7 +39,7 @@ describeConnectorContract("postgres", async () => {
       await admin((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
     },
   };
-});
+}, { upstreamRefs: true });
 
 describe("postgres connector", () => {
   let schema: string;
@@ -233,3 +237,84 @@ async function passwordRejectingServer(): Promise<Server> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return server;
 }
+
+describe("postgres connector: an upstream written by reference", () => {
+  const schema = freshSchema();
+  const connector = new PostgresConnector({ url: URL });
+  let dir: string;
+  /** A persisted SQL output of 100,000 rows over 10 days (more batches than COPY streams), like clean_trips. */
+  let ref: { kind: "upstream"; name: string; path: string; format: "parquet" };
+  const perDay = async (): Promise<Record<string, string>> =>
+    Object.fromEntries(
+      (await admin((c) => c.query<{ day: string; n: string; total: string }>(`SELECT day::text AS day, count(*) AS n, sum(amount)::text AS total FROM "${schema}".trips GROUP BY 1 ORDER BY 1`))).rows.map(
+        (r) => [r.day, `${r.n}:${r.total}`],
+      ),
+    );
+  const tables = async (): Promise<string[]> => (await admin((c) => c.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1", [schema]))).rows.map((r) => r.tablename);
+  const day = (d: string) => ({ sql: "day = $1::date", params: [d] });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "sluice-pg-ref-"));
+    const session = await openDuckDB();
+    try {
+      const path = join(dir, "trips.parquet");
+      await session.connection.run(
+        `COPY (SELECT i AS id, DATE '2020-10-01' + CAST(i % 10 AS INTEGER) AS day, i * 0.25 AS amount, CASE WHEN i % 7 = 0 THEN NULL ELSE 'v' || i END AS note FROM range(100000) t(i)) TO '${path}' (FORMAT parquet)`,
+      );
+      ref = { kind: "upstream", name: "trips", path, format: "parquet" };
+    } finally {
+      session.close();
+    }
+  });
+  afterAll(async () => {
+    await connector.close();
+    await admin((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("loads every row into a missing table through parallel COPY streams, with values and nulls intact", async () => {
+    const result = await connector.write(ref, { schema, table: "trips" });
+    expect(result.rows).toBe(100_000);
+    const check = await admin((c) =>
+      c.query<{ n: string; ids: string; nulls: string; total: string }>(`SELECT count(*) AS n, count(DISTINCT id) AS ids, count(*) - count(note) AS nulls, sum(amount)::text AS total FROM "${schema}".trips`),
+    );
+    expect(check.rows[0]).toEqual({ n: "100000", ids: "100000", nulls: String(Math.ceil(100_000 / 7)), total: "1249987500.00" });
+    const types = await admin((c) =>
+      c.query<{ name: string; type: string }>("SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'trips' ORDER BY ordinal_position", [schema]),
+    );
+    expect(types.rows.map((r) => `${r.name} ${r.type}`)).toEqual(["id bigint", "day date", "amount numeric", "note text"]);
+    expect(await tables()).toEqual(["trips"]);
+  });
+
+  it("replaces one slice of an existing table and leaves every other row as it was", async () => {
+    const before = await perDay();
+    const result = await connector.write(ref, { schema, table: "trips" }, { replaceWhere: { sql: "day >= $1::date AND day < $2::date", params: ["2020-10-01", "2020-10-11"] } });
+    expect(result.rows).toBe(100_000);
+    expect(await perDay()).toEqual(before);
+    // Only rows of 2020-10-03 in the data: the other nine days are not touched.
+    const session = await openDuckDB();
+    const oneDay = join(dir, "one-day.parquet");
+    try {
+      await session.connection.run(`COPY (SELECT * FROM read_parquet('${ref.path}') WHERE day = DATE '2020-10-03' LIMIT 5) TO '${oneDay}' (FORMAT parquet)`);
+    } finally {
+      session.close();
+    }
+    await connector.write({ ...ref, path: oneDay }, { schema, table: "trips" }, { replaceWhere: day("2020-10-03") });
+    const after = await perDay();
+    expect(after["2020-10-03"]).toMatch(/^5:/);
+    for (const d of Object.keys(before).filter((d) => d !== "2020-10-03")) expect(after[d]).toBe(before[d]);
+    expect(await tables()).toEqual(["trips"]);
+  });
+
+  it("refuses rows outside the slice and under fail, leaving the table and no staging table behind", async () => {
+    const before = await perDay();
+    await expect(connector.write(ref, { schema, table: "trips" }, { replaceWhere: day("2020-10-01") })).rejects.toMatchObject({
+      code: "outside_slice",
+      message: expect.stringMatching(/90000 of 100000 rows do not match replaceWhere/),
+    });
+    await expect(connector.write(ref, { schema, table: "trips" }, { mode: "fail" })).rejects.toMatchObject({ code: "target_exists" });
+    await expect(connector.write({ ...ref, path: join(dir, "missing.parquet") }, { schema, table: "trips" })).rejects.toThrow(/missing\.parquet/);
+    expect(await perDay()).toEqual(before);
+    expect(await tables()).toEqual(["trips"]);
+  });
+});

@@ -23,7 +23,9 @@ import { OperationalError, UserError, isSluiceError } from "../core/errors";
 import { BinaryCopyDecoder, planPgRead, type PgField } from "../arrow/pg-binary-decode";
 import { COPY_HEADER, COPY_TRAILER, encodeBatch, planPgColumn, type PgColumnPlan } from "../arrow/pg-binary-encode";
 import { errorMessage, redact, registerSecret } from "./redact";
-import type { ArrowConnector, IoOptions, WriteMode, WriteOptions, WriteResult } from "./types";
+import { openDuckDBBatches } from "../arrow/duckdb-chunks";
+import { openDuckDB, queryToArrowStream, upstreamQuery } from "./duckdb-session";
+import { isUpstreamRef, type ArrowConnector, type IoOptions, type UpstreamRef, type WriteData, type WriteMode, type WriteOptions, type WriteResult } from "./types";
 
 /** Connection settings of a `postgres` profile. Either `url` or the separate fields. */
 export interface PostgresSettings {
@@ -135,7 +137,7 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
 
   constructor(settings: PostgresSettings, name = "default") {
     registerSecret(settings.password);
-    const config: pg.PoolConfig = { max: 4, connectionTimeoutMillis: settings.connectTimeoutMs ?? 10_000 };
+    const config: pg.PoolConfig = { max: COPY_STREAMS + 2, connectionTimeoutMillis: settings.connectTimeoutMs ?? 10_000 };
     let where: string;
     if (settings.url !== undefined) {
       const url = new URL(settings.url);
@@ -289,7 +291,8 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
     }
   }
 
-  async write(data: Table | AsyncIterable<RecordBatch>, target: PostgresWriteTarget, options: PostgresWriteOptions = {}): Promise<WriteResult> {
+  async write(data: WriteData, target: PostgresWriteTarget, options: PostgresWriteOptions = {}): Promise<WriteResult> {
+    if (isUpstreamRef(data)) return this.writeUpstream(data, target, options);
     const { schema, table } = splitName(target, this.defaultSchema);
     const mode: WriteMode = options.mode ?? "replace";
     const location = `${this.description} ${schema}.${table}`;
@@ -356,9 +359,176 @@ export class PostgresConnector implements ArrowConnector<PostgresReadTarget, Pos
     }
   }
 
+  /**
+   * An upstream by reference (`ctx.upstream(name)`): DuckDB reads its persisted file in chunks, and
+   * `COPY_STREAMS` binary COPY streams — one connection each, taking the next chunk as they finish the last —
+   * load a staging table beside the target, so Postgres parses on several backends while this thread encodes.
+   * The staging table is committed before the streams start (they are separate sessions), then one
+   * transaction puts it in place: renamed into place when the target is missing or replaced whole, or
+   * checked against `replaceWhere`, its slice deleted and the rows inserted. Readers never see a half-written
+   * table; a failure drops the staging table and leaves the target as it was.
+   */
+  private async writeUpstream(ref: UpstreamRef, target: PostgresWriteTarget, options: PostgresWriteOptions): Promise<WriteResult> {
+    const { schema, table } = splitName(target, this.defaultSchema);
+    const mode: WriteMode = options.mode ?? "replace";
+    const location = `${this.description} ${schema}.${table}`;
+    const slice = options.replaceWhere;
+    if (slice !== undefined && mode !== "replace") throw new UserError("invalid_option", `${location}: replaceWhere needs mode replace, got ${mode}`);
+    options.signal?.throwIfAborted();
+    const session = await openDuckDB();
+    const staging = `${table.slice(0, 40)}_sluice_${randomUUID().slice(0, 8)}`;
+    const stagingName = `${quotePgIdentifier(schema)}.${quotePgIdentifier(staging)}`;
+    let stagingCreated = false;
+    try {
+      const query = await upstreamQuery(session.connection, ref);
+      const stream = await openDuckDBBatches(session.connection, query, [], COPY_CHUNK_ROWS);
+      const batches = stream?.batches ?? (await queryToArrowStream(session.connection, query));
+      const first = await batches.next();
+      const arrowSchema = stream?.schema ?? (first.done ? null : first.value.schema);
+      if (arrowSchema === null) throw new UserError("empty_input", `${location}: upstream ${ref.name} has no columns to write`);
+      const plans = arrowSchema.fields.map((field) => planPgColumn(field));
+      const columnsDdl = plans.map((p) => `${quotePgIdentifier(p.name)} ${p.pgType}`).join(", ");
+      const columnList = plans.map((p) => quotePgIdentifier(p.name)).join(", ");
+      const admin = await this.connect();
+      try {
+        await createSchema(admin, schema);
+        await admin.query(`CREATE TABLE ${stagingName} (${columnsDdl})`);
+        stagingCreated = true;
+      } catch (error) {
+        throw this.fail(error, `write ${schema}.${table}`);
+      } finally {
+        admin.release();
+      }
+      // One queue of batches for every stream: an async generator answers concurrent next() calls in turn.
+      let pending: RecordBatch | null = first.done ? null : first.value;
+      let rows = 0;
+      const next = async (): Promise<RecordBatch | null> => {
+        if (pending !== null) {
+          const batch = pending;
+          pending = null;
+          return batch;
+        }
+        const item = await batches.next();
+        return item.done ? null : item.value;
+      };
+      const report = (n: number): void => {
+        rows += n;
+        options.onProgress?.({ rows });
+      };
+      const copySql = `COPY ${stagingName} (${columnList}) FROM STDIN (FORMAT binary)`;
+      const streams = Array.from({ length: COPY_STREAMS }, async () => {
+        const client = await this.connect();
+        let ok = false;
+        try {
+          await copyFromQueue(client, copySql, next, plans, report, options.signal);
+          ok = true;
+        } catch (error) {
+          throw this.fail(error, `write ${schema}.${table}`);
+        } finally {
+          client.release(!ok);
+        }
+      });
+      const settled = await Promise.allSettled(streams);
+      const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failure !== undefined) throw failure.reason;
+      await this.putInPlace({ schema, table, staging, plans, mode, slice, location, rows });
+      stagingCreated = false;
+      return { rows, location: `${this.where} ${schema}.${table}` };
+    } finally {
+      session.close();
+      if (stagingCreated) await this.execute(`DROP TABLE IF EXISTS ${stagingName}`).catch(() => undefined);
+    }
+  }
+
+  /** The one transaction that moves a loaded staging table into place (see `writeUpstream`); drops it when done. */
+  private async putInPlace(w: {
+    schema: string;
+    table: string;
+    staging: string;
+    plans: readonly PgColumnPlan[];
+    mode: WriteMode;
+    slice: PostgresWriteOptions["replaceWhere"];
+    location: string;
+    rows: number;
+  }): Promise<void> {
+    const qualified = `${quotePgIdentifier(w.schema)}.${quotePgIdentifier(w.table)}`;
+    const stagingName = `${quotePgIdentifier(w.schema)}.${quotePgIdentifier(w.staging)}`;
+    const columnList = w.plans.map((p) => quotePgIdentifier(p.name)).join(", ");
+    const client = await this.connect();
+    let began = false;
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      began = true;
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`sluice.write:${w.schema}.${w.table}`]);
+      const exists = await tableExists(client, w.schema, w.table);
+      if (w.mode === "fail" && exists) throw new UserError("target_exists", `${w.location} already exists (mode: fail)`);
+      if (w.slice !== undefined) {
+        const params = [...(w.slice.params ?? [])];
+        const outside = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${stagingName} WHERE (${w.slice.sql}) IS NOT TRUE`, params);
+        const count = Number(outside.rows[0]?.n ?? 0);
+        if (count > 0) throw new UserError("outside_slice", `${w.location}: ${count} of ${w.rows} rows do not match replaceWhere (${w.slice.sql}); nothing was written`);
+      }
+      if (exists && (w.slice !== undefined || w.mode === "append")) {
+        await checkAppendColumns(client, w.schema, w.table, w.plans, w.location);
+        if (w.slice !== undefined) await client.query(`DELETE FROM ${qualified} WHERE ${w.slice.sql}`, [...(w.slice.params ?? [])]);
+        await client.query(`INSERT INTO ${qualified} (${columnList}) SELECT ${columnList} FROM ${stagingName}`);
+        await client.query(`DROP TABLE ${stagingName}`);
+      } else {
+        if (exists) await client.query(`DROP TABLE ${qualified}`);
+        await client.query(`ALTER TABLE ${stagingName} RENAME TO ${quotePgIdentifier(w.table)}`);
+      }
+      await client.query("COMMIT");
+      began = false;
+    } catch (error) {
+      if (began) await client.query("ROLLBACK").catch(() => (broken = true));
+      throw this.fail(error, `write ${w.schema}.${w.table}`);
+    } finally {
+      client.release(broken);
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** Binary COPY streams of an upstream written by reference (each its own connection; the pool holds them all). */
+const COPY_STREAMS = 3;
+/** Rows per batch those streams take from DuckDB: small enough that the streams share the work evenly. */
+const COPY_CHUNK_ROWS = 16_384;
+
+/** One binary COPY stream fed from a shared queue of batches until it is empty; reports rows as they go. */
+async function copyFromQueue(
+  client: pg.PoolClient,
+  sql: string,
+  next: () => Promise<RecordBatch | null>,
+  plans: readonly PgColumnPlan[],
+  report: (rows: number) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const stream = client.query(copyFrom(sql));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on("finish", resolve);
+    stream.on("error", reject);
+  });
+  done.catch(() => undefined);
+  try {
+    if (!stream.write(COPY_HEADER)) await Promise.race([once(stream, "drain"), done]);
+    for (let batch = await next(); batch !== null; batch = await next()) {
+      for (const chunk of encodeBatch(batch, plans)) {
+        signal?.throwIfAborted();
+        if (!stream.write(chunk)) await Promise.race([once(stream, "drain"), done]);
+      }
+      report(batch.numRows);
+    }
+  } catch (error) {
+    stream.destroy(error instanceof Error ? error : new Error(String(error)));
+    await done.catch(() => undefined);
+    throw error;
+  }
+  stream.end(COPY_TRAILER);
+  await done;
 }
 
 async function* batchesOf(data: Table | AsyncIterable<RecordBatch>): AsyncGenerator<RecordBatch> {

@@ -114,7 +114,7 @@ export interface Profiles {
 }
 
 /** Keys whose values are secrets whatever their kind. */
-const SECRET_KEY = /password|secret|token|credentials_json|private_key|access_key_id/i;
+export const SECRET_KEY = /password|secret|token|credentials_json|private_key|access_key_id/i;
 
 const ENV_VAR = /\{\{\s*env_var\(\s*(['"])([^'"]+)\1\s*(?:,\s*(['"])((?:(?!\3).)*)\3\s*)?\)\s*\}\}/g;
 
@@ -159,7 +159,7 @@ export async function loadDotEnv(projectDir: string): Promise<Record<string, str
  * Replaces `{{ env_var('X') }}` in every string of `value`; a missing variable without a default is an error
  * at its key. Every value read from `env` (not a default written in the file) is registered as a secret.
  */
-function interpolate(value: unknown, path: PathSegment[], env: Readonly<Record<string, string | undefined>>, loaded: LoadedYaml, errors: UserError[]): unknown {
+export function interpolate(value: unknown, path: PathSegment[], env: Readonly<Record<string, string | undefined>>, loaded: LoadedYaml, errors: UserError[]): unknown {
   if (typeof value === "string") {
     return value.replace(ENV_VAR, (whole, _q: string, variable: string, _q2: string | undefined, fallback: string | undefined) => {
       const found = env[variable];

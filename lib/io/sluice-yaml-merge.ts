@@ -95,3 +95,69 @@ function where(file: string, node: unknown, lineCounter: LineCounter): string {
   const { line, col } = lineCounter.linePos(node.range[0]);
   return `${file}:${line}:${col}`;
 }
+
+/**
+ * Puts one connection under `connections:` as the connections page edits it: a new name is appended; an
+ * existing connection of the same kind is edited key by key (an unchanged value keeps its node, so its quoting
+ * and comments stay; keys the new value lacks are deleted); one of another kind is replaced whole.
+ *
+ * @param value the connection as the file will hold it (uninterpolated: `{{ env_var() }}` stays text)
+ * @throws UserError as `mergeConnections`
+ */
+export function replaceConnection(text: string | null, file: string, name: string, value: Readonly<Record<string, unknown>>): { text: string; created: boolean } {
+  if (text !== null) loadYaml(text, file);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text ?? "", { lineCounter });
+  const map = connectionsMap(doc, rootMap(doc, file), file, lineCounter);
+  const existing: unknown = map.get(name, true);
+  const created = existing === undefined;
+  if (!isMap(existing) || existing.get("kind") !== value.kind) {
+    map.set(name, doc.createNode(value));
+  } else {
+    for (const [key, next] of Object.entries(value)) {
+      if (!sameValue(existing.get(key, true), next)) existing.set(key, doc.createNode(next));
+    }
+    for (const item of [...existing.items]) {
+      const key: unknown = isScalar(item.key) ? item.key.value : item.key;
+      if (typeof key === "string" && !(key in value)) existing.delete(key);
+    }
+  }
+  return { text: doc.toString({ lineWidth: 0 }), created };
+}
+
+/**
+ * Deletes one connection; the rest of the file (comments included) stays.
+ * @throws UserError `connection_not_found` when there is none of that name
+ */
+export function removeConnection(text: string | null, file: string, name: string): string {
+  if (text !== null) loadYaml(text, file);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text ?? "", { lineCounter });
+  const found: unknown = isMap(doc.contents) ? doc.contents.get("connections", true) : undefined;
+  if (!isMap(found) || !found.has(name)) throw new UserError("connection_not_found", `${file}: no connection "${name}"`, { file });
+  found.delete(name);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** The connections of a file as written (uninterpolated), with the line each starts on; none → `[]`. */
+export function connectionEntries(text: string | null): Array<{ name: string; value: unknown; line: number | null }> {
+  if (text === null) return [];
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const found: unknown = isMap(doc.contents) ? doc.contents.get("connections", true) : undefined;
+  if (!isMap(found)) return [];
+  return found.items.flatMap((item) => {
+    const key: unknown = isScalar(item.key) ? item.key.value : item.key;
+    if (typeof key !== "string") return [];
+    const value: unknown = isMap(item.value) || isScalar(item.value) ? item.value.toJSON() : null;
+    const line = isScalar(item.key) && item.key.range ? lineCounter.linePos(item.key.range[0]).line : null;
+    return [{ name: key, value, line }];
+  });
+}
+
+/** Whether a node already holds `next` (scalars by value, maps by their JSON). */
+function sameValue(node: unknown, next: unknown): boolean {
+  if (isScalar(node)) return node.value === next;
+  if (isMap(node)) return JSON.stringify(node.toJSON()) === JSON.stringify(next);
+  return false;
+}

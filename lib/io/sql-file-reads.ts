@@ -125,31 +125,41 @@ async function expand(connection: DuckDBConnection, path: string): Promise<strin
  * (a ragged row, with file, line, expected and found column counts).
  */
 export async function verifyFileReads(connection: DuckDBConnection, sql: string, params: readonly unknown[], onWarning: (message: string) => void): Promise<void> {
+  const files: { read: FileRead; file: string }[] = [];
   for (const read of await findFileReads(connection, sql, params)) {
-    for (const pattern of read.paths) {
-      for (const file of await expand(connection, pattern)) {
-        if (read.kind === "parquet") {
-          await checkParquetFile(file, file);
-          continue;
-        }
-        const delimiter = read.options.delim ?? read.options.sep ?? read.options.delimiter;
-        const header = isFalse(read.options.header) ? false : undefined;
-        const check = await checkCsvFile(file, file, { delimiter: delimiter?.length === 1 ? delimiter : undefined, header });
-        if (check === null) continue;
-        const { shape } = check;
-        const skip = isTrue(read.options.ignore_errors);
-        const pad = isTrue(read.options.null_padding);
-        const tolerant = skip || pad || isFalse(read.options.strict_mode);
-        if (!tolerant) enforceShape(file, shape, "fail");
-        const bad = shape.shortRows + shape.longRows;
-        if (tolerant && bad > 0) {
-          const examples = shape.examples.map((row) => ({ line: row.line, reason: describeBadRow(row).replace(/^line \d+: /, "") }));
-          const optedInBy = skip ? "ignore_errors = true" : pad ? "null_padding = true" : "strict_mode = false";
-          onWarning(rejectedRowsWarning(file, { mode: skip ? "skip" : "null_pad", count: bad, examples }, `${optedInBy}; rows with the wrong number of columns`));
-        }
-        if (shape.records === 0 && header !== false) onWarning(emptyFileWarning(file, shape.columns));
-      }
+    for (const pattern of read.paths) for (const file of await expand(connection, pattern)) files.push({ read, file });
+  }
+  // Every file is checked at once (decompression runs on libuv's threads), then judged in query order, so the
+  // failure reported is the first file's, as if they had been checked one by one.
+  const checks = await Promise.all(
+    files.map(({ read, file }) => {
+      const delimiter = read.options.delim ?? read.options.sep ?? read.options.delimiter;
+      const header = isFalse(read.options.header) ? false : undefined;
+      const check = read.kind === "parquet" ? checkParquetFile(file, file).then(() => null) : checkCsvFile(file, file, { delimiter: delimiter?.length === 1 ? delimiter : undefined, header });
+      return check.then(
+        (value) => ({ value, error: null }),
+        (error: unknown) => ({ value: null, error }),
+      );
+    }),
+  );
+  for (const [i, { read, file }] of files.entries()) {
+    const { value: check, error } = checks[i];
+    if (error !== null) throw error;
+    if (read.kind === "parquet") continue;
+    const header = isFalse(read.options.header) ? false : undefined;
+    if (check === null) continue;
+    const { shape } = check;
+    const skip = isTrue(read.options.ignore_errors);
+    const pad = isTrue(read.options.null_padding);
+    const tolerant = skip || pad || isFalse(read.options.strict_mode);
+    if (!tolerant) enforceShape(file, shape, "fail");
+    const bad = shape.shortRows + shape.longRows;
+    if (tolerant && bad > 0) {
+      const examples = shape.examples.map((row) => ({ line: row.line, reason: describeBadRow(row).replace(/^line \d+: /, "") }));
+      const optedInBy = skip ? "ignore_errors = true" : pad ? "null_padding = true" : "strict_mode = false";
+      onWarning(rejectedRowsWarning(file, { mode: skip ? "skip" : "null_pad", count: bad, examples }, `${optedInBy}; rows with the wrong number of columns`));
     }
+    if (shape.records === 0 && header !== false) onWarning(emptyFileWarning(file, shape.columns));
   }
 }
 

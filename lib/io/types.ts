@@ -1,4 +1,7 @@
 import type { RecordBatch, Table } from "apache-arrow";
+import type { UpstreamRef } from "../sdk/io-types";
+
+export type { UpstreamRef };
 
 /**
  * Connectors: every source and sink reads into Arrow and writes from Arrow
@@ -50,4 +53,14 @@ export interface ArrowConnector<ReadTarget, WriteTarget = ReadTarget> extends Ar
   stream?(target: ReadTarget, options?: IoOptions): AsyncIterable<RecordBatch>;
   write(data: Table | AsyncIterable<RecordBatch>, target: WriteTarget, options?: WriteOptions): Promise<WriteResult>;
   close?(): Promise<void>;
+}
+
+/** What `files`, `postgres` and the DuckDB warehouse write: Arrow, or an upstream's persisted output by reference. */
+export type WriteData = Table | AsyncIterable<RecordBatch> | UpstreamRef;
+
+/** Whether `data` is an upstream by reference (`ctx.upstream(name)`), checked structurally: it crossed no process boundary as a class. */
+export function isUpstreamRef(data: unknown): data is UpstreamRef {
+  if (typeof data !== "object" || data === null) return false;
+  const record = data as Record<string, unknown>;
+  return record.kind === "upstream" && typeof record.name === "string" && typeof record.path === "string" && (record.format === "parquet" || record.format === "arrow");
 }

@@ -1,13 +1,22 @@
 import { setMaxListeners } from "node:events";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { assertRunnable } from "../core/pipeline-checks";
 import { UserError } from "../core/errors";
-import { DEFAULT_POKE_INTERVAL_MS, type BlockSpec, type Pipeline, type RunMode, type RunTrigger, type Variables } from "../core/model";
+import { blockFileName, DEFAULT_POKE_INTERVAL_MS, type BlockSpec, type Pipeline, type RunMode, type RunTrigger, type Variables } from "../core/model";
 import { formatDuration } from "../core/duration";
 import { planRetry, planRun } from "../core/plan";
 import { retryDelayMs } from "../core/retry";
 import { restoreSecretVariables } from "../core/secret-variables";
-import { isTerminalRunState, type BlockRunState, type RunState } from "../core/run-model";
-import { blockFailEvent, blockReadiness, deriveRunState, transitionBlockRun, transitionRun, type BlockRunEvent, type RunEvent as RunStateEvent } from "../core/run-state";
+import { isTerminalBlockRunState, isTerminalRunState, type BlockRunState, type RunState } from "../core/run-model";
+import { blockFailEvent, transitionBlockRun, transitionRun, type BlockRunEvent, type RunEvent as RunStateEvent } from "../core/run-state";
+import { decideTrigger, DEFAULT_TRIGGER_RULE, runStateFromLeaves, type TriggerDecision } from "../core/trigger-rules";
+import { conditionValueFromRows, dynamicParentOf, instanceNames, instanceSpec, MAX_DYNAMIC_INSTANCES, parseInstanceName, reduceSql, skipReasons } from "../core/dynamic";
+import { dependenciesOf } from "../core/flow-checks";
+import type { OutputPage, OutputRef } from "../core/output-types";
 import type { BlockInput, BlockRunResult, RunScopedExecutor } from "../executors/types";
+import type { RunLookupAnswer, RunLookupQuery } from "../core/execution";
+import { latestMatchingRun } from "../core/run-lookup";
 import type { RunStore } from "../store/metadata/run-store";
 import type { OutputRecord, OutputWriter } from "../core/output-types";
 import { toBlockError } from "./block-error";
@@ -15,7 +24,14 @@ import { RunEventBus, type BlockError, type RunEvent } from "./events";
 import { abortableSleep } from "./sleep";
 
 /** The slice of the metadata store the runner writes. */
-export type RunnerStore = Pick<RunStore, "createRun" | "updateRunState" | "updateBlockRun" | "recordAttempt" | "latestSuccess" | "getRun" | "reopenRun">;
+export type RunnerStore = Pick<RunStore, "createRun" | "updateRunState" | "updateBlockRun" | "addBlockRuns" | "recordAttempt" | "latestSuccess" | "getRun" | "reopenRun"> &
+  /** `ctx.runs.latest` reads it; without it blocks get `runs_unavailable`. */
+  Partial<Pick<RunStore, "listRuns">>;
+
+/** Reads rows of a persisted output (the output store's `readPage`): a dynamic block's items, a SQL condition's value. */
+export interface OutputRowReader {
+  readPage(ref: OutputRef, offset: number, limit: number): Promise<OutputPage>;
+}
 
 /** Where the runner finds pipelines. */
 export interface PipelineSource {
@@ -32,6 +48,8 @@ export interface RunnerOptions {
   pipelines: PipelineSource;
   store: RunnerStore;
   outputs: OutputWriter;
+  /** Defaults to `outputs` when it can read too (the output store can). */
+  rows?: OutputRowReader;
   logs: LogSink;
   executor: RunScopedExecutor;
   /** Blocks of one run executing at once. */
@@ -40,6 +58,8 @@ export interface RunnerOptions {
   now?: () => Date;
   /** Waits between retries; injectable so tests need not sleep. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The connections `sluice.yaml` defines now, to refuse a block naming another; absent: not checked. */
+  connections?: () => { file: string; names: readonly string[] };
 }
 
 export interface StartRunRequest {
@@ -90,7 +110,25 @@ interface BlockSlot {
   error?: BlockError;
   result?: BlockRunResult;
   controller?: AbortController;
+  /** A dynamic instance (`child[0]`): its row, `ctx.item`. Unknown until its group has expanded. */
+  item?: Record<string, unknown>;
+  /** A group (a direct downstream of a dynamic block): its instances, once the dynamic block has returned. */
+  instances?: string[];
+  /** A condition block that succeeded: what it returned. */
+  conditionValue?: boolean;
+  /** A sensor's current attempt: when it started (its timeout counts from here across rescheduled checks). */
+  sensorStartedAt?: Date;
+  /** `pokes` when the sensor's current attempt started: the attempt's own false pokes are the difference. */
+  sensorPokesBase?: number;
+  /** A `mode: reschedule` sensor between checks: when the next check is due; it holds no parallel slot meanwhile. */
+  nextPokeAt?: number;
 }
+
+/** What a sensor's attempt ends with besides its true check: time ran out (soft fail), or its next check is queued. */
+type SensorPause = "soft_timeout" | { rescheduleAt: number };
+
+/** What the main loop does with a pending block. */
+type Verdict = { verdict: Exclude<TriggerDecision, "skip"> | "expand" } | { verdict: "skip"; reason: string };
 
 
 /**
@@ -117,6 +155,7 @@ export class Runner {
     const { pipeline, dir } = await this.options.pipelines.read(request.pipeline);
     const mode = request.mode ?? "pipeline";
     const plan = planRun(pipeline, { mode, block: request.block });
+    await this.checkRunnable(pipeline, dir, plan.blocks);
     const cached = new Map<string, OutputRecord | null>();
     for (const name of plan.cachedInputs) {
       const latest = await this.options.store.latestSuccess(pipeline.name, name);
@@ -149,6 +188,16 @@ export class Runner {
     return this.launch({ runId: run.id, pipeline, dir, variables, logicalDate, dataInterval, cached }, slots, "queued");
   }
 
+  /** Refuses a run that would fail on its wiring (see `findRunIssues`) before anything is recorded. */
+  private async checkRunnable(pipeline: Pipeline, dir: string, blocks: readonly string[]): Promise<void> {
+    const code: Record<string, string> = {};
+    for (const spec of pipeline.blocks) {
+      if (spec.language !== "sql" || !blocks.includes(spec.name)) continue;
+      code[spec.name] = await readFile(path.join(dir, blockFileName(spec)), "utf8").catch(() => "");
+    }
+    assertRunnable(pipeline, { code, connections: this.options.connections?.() }, blocks);
+  }
+
   /**
    * Retries a finished run inside itself (Airflow's clear): its failed, upstream_failed and cancelled block
    * runs — or `fromBlock` and its downstream — go back to pending and run again with the same run id,
@@ -173,6 +222,19 @@ export class Runner {
       options.fromBlock,
     );
     const specs = new Map(pipeline.blocks.map((b) => [b.name, b]));
+    // A dynamic instance runs its declared block's code under its own name; its row comes back when its group expands again.
+    for (const blockRun of found.blockRuns) {
+      const instance = parseInstanceName(blockRun.block);
+      const declared = instance ? specs.get(instance.block) : undefined;
+      if (declared && !specs.has(blockRun.block)) specs.set(blockRun.block, instanceSpec(declared, blockRun.block));
+    }
+    // A condition's value is not stored: the conditions of re-run blocks are evaluated again.
+    for (const name of [...toClear]) {
+      for (const condition of specs.get(name)?.conditions ?? []) {
+        const state = found.blockRuns.find((b) => b.block === condition)?.state;
+        if (state !== undefined && isTerminalBlockRunState(state) && !toClear.includes(condition)) toClear.push(condition);
+      }
+    }
     for (const name of toClear) {
       if (!specs.has(name)) throw new UserError("missing_block", `block "${name}" of run ${runId} is no longer in pipeline "${pipeline.name}"; it cannot be retried`, { block: name });
     }
@@ -194,6 +256,8 @@ export class Runner {
         rows: blockRun.rows,
         durationMs: blockRun.durationMs,
         result: blockRun.state === "success" ? { output: blockRun.output } : undefined,
+        // Why it was skipped stays on show.
+        error: blockRun.state === "skipped" && blockRun.error ? { kind: "user", ...blockRun.error } : undefined,
       });
     }
     const context: Omit<RunContext, "signal"> = {
@@ -213,7 +277,7 @@ export class Runner {
       slot.error = undefined;
       slot.result = undefined;
       slot.pokes = 0;
-      await this.moveBlock(context, slot, { type: "clear" }, { startedAt: null, endedAt: null, error: null, output: null, rows: null, durationMs: null, pokes: 0, lastPokeAt: null });
+      await this.moveBlock(context, slot, { type: "clear" }, { startedAt: null, endedAt: null, error: null, output: null, rows: null, durationMs: null, pokes: 0, lastPokeAt: null, writes: null, tests: null });
     }
     return this.launch(context, slots, "queued");
   }
@@ -279,28 +343,64 @@ export class Runner {
     await moveRun({ type: "start" });
 
     const running = new Map<string, Promise<void>>();
-    // Upstreams outside the run (read from an earlier run) count as succeeded; so do those without output.
-    const readiness = (slot: BlockSlot) =>
-      blockReadiness(slot.spec.upstream.map((up) => slots.get(up)?.state ?? (context.cached.has(up) ? "success" : "upstream_failed")));
+    // Rescheduled sensors: waiting for their next check without a slot (`resting`), then for a slot (`due`).
+    const resting = new Map<string, Promise<void>>();
+    const due: BlockSlot[] = [];
+    const launch = (slot: BlockSlot, resumed: boolean) => {
+      const task = this.runBlock(context, slot, slots, resumed)
+        .then(() => {
+          if (slot.nextPokeAt === undefined || slot.state !== "running") return;
+          const name = slot.spec.name;
+          const wait = Math.max(0, slot.nextPokeAt - this.now().getTime());
+          resting.set(
+            name,
+            this.sleep(wait, context.signal).then(() => {
+              resting.delete(name);
+              due.push(slot);
+            }),
+          );
+        })
+        .finally(() => running.delete(slot.spec.name));
+      running.set(slot.spec.name, task);
+    };
 
     try {
       for (;;) {
         if (context.signal.aborted) break;
-        for (const slot of slots.values()) {
+        // Decisions can unlock further ones (a skip flows down, an expansion adds instances): repeat until none.
+        let decided = false;
+        for (const slot of [...slots.values()]) {
           if (slot.state !== "pending") continue;
-          const verdict = readiness(slot);
-          if (verdict === "skip") await this.moveBlock(context, slot, { type: "skip" });
-          if (verdict === "upstream_failed") await this.moveBlock(context, slot, { type: "upstream_failed" });
+          const verdict = this.verdict(context, slots, slot);
+          if (verdict.verdict === "expand") await this.expand(context, slots, slot);
+          else if (verdict.verdict === "skip") {
+            slot.error = { code: "skipped", kind: "user", message: verdict.reason };
+            await this.moveBlock(context, slot, { type: "skip" }, { endedAt: this.now().toISOString(), error: slot.error });
+          } else if (verdict.verdict === "upstream_failed") {
+            // A group names the instance that failed: its own block runs are what the user looks for.
+            const failed = slot.instances?.filter((name) => ["failed", "upstream_failed", "cancelled"].includes(slots.get(name)?.state ?? ""));
+            if (failed?.length) slot.error = { code: "upstream_failed", kind: "user", message: `instance(s) ${failed.join(", ")} did not succeed` };
+            await this.moveBlock(context, slot, { type: "upstream_failed" }, slot.error ? { error: slot.error } : {});
+          } else continue;
+          decided = true;
         }
         for (const slot of slots.values()) {
           if (running.size >= this.options.maxParallelBlocks) break;
-          if (slot.state !== "pending" || readiness(slot) !== "ready") continue;
+          if (slot.state !== "pending" || this.verdict(context, slots, slot).verdict !== "run") continue;
           await this.moveBlock(context, slot, { type: "queue" });
-          const task = this.runBlock(context, slot, slots).finally(() => running.delete(slot.spec.name));
-          running.set(slot.spec.name, task);
+          launch(slot, false);
         }
-        if (running.size === 0) break;
-        await Promise.race(running.values());
+        // A rescheduled sensor whose check is due goes back in line behind the blocks that were ready before it.
+        while (due.length > 0 && running.size < this.options.maxParallelBlocks) {
+          const slot = due.shift() as BlockSlot;
+          slot.nextPokeAt = undefined;
+          launch(slot, true);
+        }
+        if (running.size === 0 && resting.size === 0 && due.length === 0) {
+          if (decided) continue;
+          break;
+        }
+        await Promise.race([...running.values(), ...resting.values()]);
       }
       await Promise.all(running.values());
     } catch (error) {
@@ -314,10 +414,106 @@ export class Runner {
 
     await this.finishLeftovers(context, slots, context.signal.aborted ? "cancel" : "upstream_failed");
     await this.options.executor.endRun(runId);
-    const derived = context.signal.aborted ? "cancelled" : deriveRunState([...slots.values()].map((s) => s.state));
+    const derived = context.signal.aborted ? "cancelled" : finalRunState(slots);
     const event: RunStateEvent = derived === "success" ? { type: "succeed" } : derived === "cancelled" ? { type: "cancel" } : { type: "fail" };
     await moveRun(event, isTerminalRunState(derived) ? undefined : "internal error: a block run did not finish");
     return outcome(runId, pipeline.name, runState, slots);
+  }
+
+  /**
+   * What a pending block does now. Upstreams outside the run (read from an earlier run) count as succeeded.
+   * - A dynamic instance waits for its row (known once its group has expanded, after a retry).
+   * - A group (direct downstream of a dynamic block) expands once the dynamic block succeeded; it is skipped
+   *   when there were no rows, then waits for all its instances (any failed: `upstream_failed`).
+   * - Otherwise its conditions must have finished, and a false one skips it; then its trigger rule decides
+   *   over its upstreams' states and its conditions' (a condition that failed counts as a failed upstream).
+   */
+  private verdict(context: RunContext, slots: Map<string, BlockSlot>, slot: BlockSlot): Verdict {
+    const stateOf = (name: string): BlockRunState => slots.get(name)?.state ?? (context.cached.has(name) ? "success" : "upstream_failed");
+    const { spec } = slot;
+    if (spec.instanceOf !== undefined && slot.item === undefined) return { verdict: "wait" };
+    const parent = spec.instanceOf === undefined ? dynamicParentOf(context.pipeline.blocks, spec) : undefined;
+    if (parent && slot.instances !== undefined) {
+      if (slot.instances.length === 0) return { verdict: "skip", reason: skipReasons.noItems(parent.name) };
+      const decision = decideTrigger("all_success", slot.instances.map(stateOf));
+      return decision === "skip" ? { verdict: "skip", reason: `its instances were skipped` } : { verdict: decision };
+    }
+    if (parent && stateOf(parent.name) === "success") return { verdict: "expand" };
+    const conditionStates: BlockRunState[] = [];
+    for (const name of spec.conditions ?? []) {
+      const condition = slots.get(name);
+      const state = condition?.state ?? "upstream_failed";
+      if (!isTerminalBlockRunState(state)) return { verdict: "wait" };
+      if (state === "success" && condition?.conditionValue === false) return { verdict: "skip", reason: skipReasons.conditionFalse(name) };
+      conditionStates.push(state);
+    }
+    const rule = spec.triggerRule ?? DEFAULT_TRIGGER_RULE;
+    const states = [...spec.upstream.map(stateOf), ...conditionStates];
+    const decision = decideTrigger(rule, states);
+    if (decision !== "skip") return { verdict: decision };
+    const deps = [...spec.upstream, ...(spec.conditions ?? [])];
+    return { verdict: "skip", reason: `trigger rule ${rule} does not hold (${deps.map((d, i) => `${d} ${states[i]}`).join(", ")})` };
+  }
+
+  /**
+   * Expands a group once its dynamic block has succeeded: one instance (block run) per row of the dynamic
+   * block's output. Instances already in the run (a retry) keep their state and results and get their row
+   * again; an instance whose row is gone (the retried dynamic block returned other rows) is skipped.
+   */
+  private async expand(context: RunContext, slots: Map<string, BlockSlot>, group: BlockSlot): Promise<void> {
+    const { spec } = group;
+    const parent = dynamicParentOf(context.pipeline.blocks, spec);
+    if (!parent) return;
+    let items: Record<string, unknown>[];
+    let names: string[];
+    try {
+      const output = slots.get(parent.name)?.result?.output ?? context.cached.get(parent.name) ?? null;
+      items = output === null ? [] : await this.readRows(output, Math.min(output.summary.rows, MAX_DYNAMIC_INSTANCES + 1));
+      names = instanceNames(spec.name, parent, items);
+    } catch (error) {
+      // The group cannot expand (bad keys, too many rows, unreadable output): it fails with that error.
+      group.error = toBlockError(error);
+      const at = this.now().toISOString();
+      await this.moveBlock(context, group, { type: "queue" });
+      await this.moveBlock(context, group, { type: "start" }, { startedAt: at, endedAt: null, error: null });
+      await this.moveBlock(context, group, { type: "fail", retryable: false, attemptsLeft: 0 }, { endedAt: at, error: group.error });
+      return;
+    }
+    await this.options.store.addBlockRuns(context.runId, names);
+    names.forEach((name, i) => {
+      const existing = slots.get(name);
+      if (existing) {
+        existing.item = items[i];
+        return;
+      }
+      slots.set(name, { spec: instanceSpec(spec, name), state: "pending", attempt: 0, attemptBase: 0, pokes: 0, rows: null, durationMs: null, item: items[i] });
+    });
+    const current = new Set(names);
+    for (const slot of slots.values()) {
+      if (slot.state !== "pending" || slot.spec.instanceOf !== spec.name || current.has(slot.spec.name)) continue;
+      slot.error = { code: "skipped", kind: "user", message: `no longer a row of dynamic block ${parent.name}` };
+      await this.moveBlock(context, slot, { type: "skip" }, { endedAt: this.now().toISOString(), error: slot.error });
+    }
+    group.instances = names;
+    this.log(context.runId, spec.name, group.attempt, {
+      at: this.now().toISOString(),
+      level: "info",
+      message: `${names.length} instance(s) from dynamic block ${parent.name}${names.length > 0 ? `: ${names.slice(0, 5).join(", ")}${names.length > 5 ? ", …" : ""}` : ""}`,
+    });
+  }
+
+  private async readRows(output: OutputRecord, limit: number): Promise<Record<string, unknown>[]> {
+    const reader = this.options.rows ?? (isRowReader(this.options.outputs) ? this.options.outputs : undefined);
+    if (!reader) throw new UserError("no_output_reader", "this runner cannot read outputs back (dynamic blocks and SQL conditions need the output store)");
+    if (limit <= 0) return [];
+    return (await reader.readPage(output.ref, 0, limit)).rows;
+  }
+
+  /** A condition's value: a TypeScript condition returns it; a SQL one returns one boolean cell. */
+  private async conditionValue(spec: BlockSpec, result: BlockRunResult): Promise<boolean> {
+    if (typeof result.sensorResult === "boolean") return result.sensorResult;
+    if (result.output === null) throw new UserError("bad_condition", `condition ${spec.name} returned nothing; a condition returns a boolean`, { block: spec.name });
+    return conditionValueFromRows(spec.name, await this.readRows(result.output, 2));
   }
 
   /** Every block that never ran ends as cancelled (run cancelled) or upstream_failed (an upstream failed). */
@@ -325,16 +521,34 @@ export class Runner {
     for (const slot of slots.values()) {
       if (slot.state === "pending" || slot.state === "queued" || slot.state === "up_for_retry") {
         await this.moveBlock(context, slot, { type: how });
+      } else if (slot.state === "running" && slot.nextPokeAt !== undefined) {
+        // A rescheduled sensor between checks: nothing of it is running, and a run that ends this way was cancelled.
+        slot.nextPokeAt = undefined;
+        slot.error = { code: "cancelled", kind: "user", message: "run cancelled" };
+        await this.moveBlock(context, slot, { type: "cancel" }, { endedAt: this.now().toISOString(), error: slot.error });
       }
     }
   }
 
-  private async runBlock(context: RunContext, slot: BlockSlot, slots: Map<string, BlockSlot>): Promise<void> {
+  /**
+   * Runs a block's attempts until it succeeds, fails for good or is skipped. `resumed`: a rescheduled sensor's
+   * next check within the attempt it already started (it stayed `running`).
+   */
+  private async runBlock(context: RunContext, slot: BlockSlot, slots: Map<string, BlockSlot>, resumed = false): Promise<void> {
     const { spec } = slot;
-    for (;;) {
-      slot.attempt += 1;
-      const startedAt = this.now();
-      await this.moveBlock(context, slot, { type: "start" }, { startedAt: startedAt.toISOString(), endedAt: null, error: null });
+    for (let first = true; ; first = false) {
+      let startedAt: Date;
+      if (first && resumed && slot.sensorStartedAt) {
+        startedAt = slot.sensorStartedAt;
+      } else {
+        slot.attempt += 1;
+        startedAt = this.now();
+        if (spec.type === "sensor") {
+          slot.sensorStartedAt = startedAt;
+          slot.sensorPokesBase = slot.pokes;
+        }
+        await this.moveBlock(context, slot, { type: "start" }, { startedAt: startedAt.toISOString(), endedAt: null, error: null });
+      }
       const controller = new AbortController();
       const onRunAbort = () => controller.abort(context.signal.reason);
       context.signal.addEventListener("abort", onRunAbort, { once: true });
@@ -343,21 +557,33 @@ export class Runner {
           spec.type === "sensor"
             ? await this.pokeUntilMet(context, slot, slots, startedAt, controller.signal)
             : await this.executeOnce(context, slot, slots, spec.timeoutMs ?? this.options.defaultTimeoutMs, controller.signal);
+        if (typeof result === "object" && "rescheduleAt" in result) {
+          // Stays `running` without a slot; the run loop queues its next check.
+          slot.nextPokeAt = result.rescheduleAt;
+          return;
+        }
+        slot.sensorStartedAt = undefined;
         slot.durationMs = this.now().getTime() - startedAt.getTime();
         const endedAt = this.now().toISOString();
         if (result === "soft_timeout") {
-          await this.moveBlock(context, slot, { type: "skip" }, { endedAt, durationMs: slot.durationMs });
+          slot.error = { code: "skipped", kind: "user", message: `sensor ${spec.name} timed out with soft_fail: true` };
+          await this.moveBlock(context, slot, { type: "skip" }, { endedAt, durationMs: slot.durationMs, error: slot.error });
           await this.recordAttempt(context, slot, startedAt.toISOString(), endedAt);
           return;
+        }
+        if (spec.type === "condition") {
+          slot.conditionValue = await this.conditionValue(spec, result);
+          this.log(context.runId, spec.name, slot.attempt, { at: endedAt, level: "info", message: `condition ${spec.name} is ${slot.conditionValue}` });
         }
         slot.result = result;
         slot.rows = result.output?.summary.rows ?? null;
         // Earlier attempts' errors stay in the attempt history; the block run itself succeeded.
         slot.error = undefined;
-        await this.moveBlock(context, slot, { type: "succeed" }, { endedAt, output: result.output, rows: slot.rows, durationMs: slot.durationMs });
+        await this.moveBlock(context, slot, { type: "succeed" }, { endedAt, output: result.output, rows: slot.rows, durationMs: slot.durationMs, writes: result.writes ?? null, tests: result.tests ?? null });
         await this.recordAttempt(context, slot, startedAt.toISOString(), endedAt);
         return;
       } catch (error) {
+        slot.sensorStartedAt = undefined;
         slot.durationMs = this.now().getTime() - startedAt.getTime();
         slot.error = toBlockError(error);
         const endedAt = this.now().toISOString();
@@ -385,13 +611,31 @@ export class Runner {
     const { spec } = slot;
     // An executor handed an already-aborted signal never hears the abort: stop here instead.
     if (signal.aborted) return Promise.reject(signal.reason);
+    let block = spec;
+    let inputs: BlockInput[];
+    let sql: string | undefined;
+    if (slot.instances !== undefined) {
+      // A group: its instances have all succeeded. Without `reduce` it only orders what follows; with it, their
+      // outputs are gathered into one table by a DuckDB query in the run database (where the executor keeps outputs).
+      inputs = slot.instances.flatMap((name) => {
+        const output = slots.get(name)?.result?.output;
+        return output ? [{ name, output, ipc: slots.get(name)?.result?.ipc }] : [];
+      });
+      if (spec.reduce !== true || inputs.length === 0) return Promise.resolve({ output: null });
+      block = { ...spec, type: "transformer", language: "sql", upstream: inputs.map((input) => input.name), connection: null, memoryBytes: undefined };
+      sql = reduceSql(block.upstream);
+    } else {
+      inputs = this.inputsOf(context, spec, slots);
+    }
     return this.options.executor.execute({
       runId: context.runId,
       pipelineName: context.pipeline.name,
       pipelineDir: context.dir,
       projectDir: this.options.projectDir,
-      block: spec,
-      inputs: this.inputsOf(context, spec, slots),
+      block,
+      inputs,
+      ...(slot.item !== undefined ? { item: slot.item } : {}),
+      ...(sql !== undefined ? { sql } : {}),
       variables: context.variables,
       logicalDate: context.logicalDate,
       dataInterval: context.dataInterval,
@@ -399,9 +643,21 @@ export class Runner {
       timeoutMs,
       signal,
       outputs: this.options.outputs,
+      ...(this.options.store.listRuns ? { findRun: (query: RunLookupQuery) => this.findRun(query) } : {}),
       onLog: (line) => this.log(context.runId, spec.name, slot.attempt, line),
       onProgress: (progress) => this.emit({ type: "progress", runId: context.runId, block: spec.name, progress }),
     });
+  }
+
+  /**
+   * `ctx.runs.latest`: the newest run of a pipeline for a logical date, among its newest runs (the store's
+   * page limit): a sensor asks about a recent date, not about one a thousand runs back.
+   */
+  private async findRun(query: RunLookupQuery): Promise<RunLookupAnswer> {
+    const listRuns = this.options.store.listRuns;
+    if (!listRuns) throw new UserError("runs_unavailable", "ctx.runs needs a runner with run records");
+    const runs = await listRuns.call(this.options.store, { pipeline: query.pipeline, ...(query.state ? { state: query.state } : {}), limit: 1000 });
+    return latestMatchingRun(runs, query);
   }
 
   private log(runId: string, block: string, attempt: number, line: { at: string; level: "debug" | "info" | "warn" | "error"; message: string }): void {
@@ -414,7 +670,12 @@ export class Runner {
    * `timeoutMs` (all pokes together) has passed. A false poke is not a failure: it is counted on the block run
    * and logged, and `retries` never pay for it (they only cover errors its code throws).
    *
-   * @returns the true poke's result, or `soft_timeout` when time ran out and the sensor has `softFail`.
+   * With `mode: reschedule` it does not wait: after a false poke it returns when its next poke is due, and the
+   * run loop gives its parallel slot to other blocks meanwhile; `startedAt` is the attempt's, so the timeout
+   * still covers all pokes.
+   *
+   * @returns the true poke's result, `soft_timeout` when time ran out and the sensor has `softFail`, or when
+   *   a rescheduled sensor's next poke is due.
    * @throws UserError `sensor_timeout` when time ran out, naming how long and how often it poked.
    */
   private async pokeUntilMet(
@@ -423,35 +684,35 @@ export class Runner {
     slots: Map<string, BlockSlot>,
     startedAt: Date,
     signal: AbortSignal,
-  ): Promise<BlockRunResult | "soft_timeout"> {
+  ): Promise<BlockRunResult | SensorPause> {
     const { spec } = slot;
     const timeoutMs = spec.timeoutMs ?? this.options.defaultTimeoutMs;
     const intervalMs = spec.pokeIntervalMs ?? DEFAULT_POKE_INTERVAL_MS;
     const deadline = startedAt.getTime() + timeoutMs;
-    let pokesThisAttempt = 0;
     for (;;) {
       // One poke may take the time left, but never less than a second nor more than any block may.
       const pokeTimeout = Math.min(this.options.defaultTimeoutMs, Math.max(1000, deadline - this.now().getTime()));
       const result = await this.executeOnce(context, slot, slots, pokeTimeout, signal);
       if (result.sensorResult !== false) return result;
-      pokesThisAttempt += 1;
       slot.pokes += 1;
       const at = this.now();
       await this.options.store.updateBlockRun(context.runId, spec.name, { state: slot.state, pokes: slot.pokes, lastPokeAt: at.toISOString() });
       const left = deadline - at.getTime();
       if (left <= 0) {
         const waited = ((at.getTime() - startedAt.getTime()) / 1000).toFixed(1);
-        const message = `sensor "${spec.name}" poked ${pokesThisAttempt} time(s) over ${waited} s (timeout ${formatDuration(timeoutMs)}) and its condition never held`;
+        const message = `sensor "${spec.name}" poked ${slot.pokes - (slot.sensorPokesBase ?? 0)} time(s) over ${waited} s (timeout ${formatDuration(timeoutMs)}) and its condition never held`;
         this.log(context.runId, spec.name, slot.attempt, { at: at.toISOString(), level: spec.softFail ? "warn" : "error", message: spec.softFail ? `${message}; soft_fail: skipped` : message });
         if (spec.softFail) return "soft_timeout";
         throw new UserError("sensor_timeout", message, { block: spec.name });
       }
       const wait = Math.min(intervalMs, left);
+      const reschedule = spec.mode === "reschedule";
       this.log(context.runId, spec.name, slot.attempt, {
         at: at.toISOString(),
         level: "info",
-        message: `poke ${slot.pokes}: condition not met; next poke in ${formatDuration(wait)}`,
+        message: `poke ${slot.pokes}: condition not met; next poke in ${formatDuration(wait)}${reschedule ? " (slot released until then)" : ""}`,
       });
+      if (reschedule) return { rescheduleAt: at.getTime() + wait };
       await this.sleep(wait, signal);
       if (signal.aborted) throw signal.reason;
     }
@@ -514,7 +775,8 @@ export class Runner {
       at,
       rows: slot.rows ?? undefined,
       durationMs: slot.durationMs ?? undefined,
-      error: slot.state === "failed" || slot.state === "up_for_retry" ? slot.error : undefined,
+      // A skipped block (and a group whose instance failed) carries why, which the notebook shows on its cell.
+      error: slot.state === "failed" || slot.state === "up_for_retry" || slot.state === "skipped" || slot.state === "upstream_failed" ? slot.error : undefined,
     });
   }
 
@@ -558,4 +820,21 @@ function outcome(runId: string, pipeline: string, state: RunState, slots: Map<st
       error: s.error,
     })),
   };
+}
+
+function isRowReader(value: unknown): value is OutputRowReader {
+  return typeof value === "object" && value !== null && typeof (value as Partial<OutputRowReader>).readPage === "function";
+}
+
+/**
+ * The state of a run whose block runs have all finished, from its leaves (Airflow): a leaf is a block run
+ * nothing else in the run depends on — a group's instances feed their group, conditions the blocks they gate.
+ * A block run left unfinished (a bug) keeps the run `running`, which the caller reports.
+ */
+function finalRunState(slots: Map<string, BlockSlot>): RunState {
+  const states = [...slots.values()];
+  if (states.some((s) => !isTerminalBlockRunState(s.state))) return "running";
+  const feeding = new Set<string>();
+  for (const slot of states) for (const dep of [...(slot.instances ?? []), ...dependenciesOf(slot.spec)]) feeding.add(dep);
+  return runStateFromLeaves(states.map((s) => ({ state: s.state, leaf: !feeding.has(s.spec.name) })));
 }

@@ -32,6 +32,7 @@ import type { ScheduleTrigger, Trigger } from "../core/triggers-schema";
 import type { TriggerStore } from "../store/metadata/trigger-store";
 import type { TriggerSource } from "../store/trigger-files";
 import { Backfills } from "./backfills";
+import { sweepSlaMisses, type OnSlaMiss } from "./sla";
 import { abortableSleep } from "../runner/sleep";
 
 /** What the scheduler asks the runner to start; structurally a `StartRunRequest`. */
@@ -67,6 +68,8 @@ export interface SchedulerOptions {
   onError?: (error: unknown, where: string) => void;
   /** Called after every tick of the `start()` loop (progress output, metrics). */
   onTick?: (report: TickReport) => void;
+  /** Told (once per run, across schedulers) when a run outlives its trigger's `sla:`; without it SLAs are not watched. */
+  onSlaMiss?: OnSlaMiss;
 }
 
 /** A run started by a tick. */
@@ -127,6 +130,7 @@ export class Scheduler {
   private sourceVersion: string | null = null;
   private lastStaleSweepMs = Number.NEGATIVE_INFINITY;
   private lastTimeoutSweepMs = Number.NEGATIVE_INFINITY;
+  private lastSlaSweepMs = Number.NEGATIVE_INFINITY;
   private loop: { controller: AbortController; done: Promise<void> } | null = null;
   private ticking: Promise<TickReport> | null = null;
   /** Due times computed this tick with nothing scheduled: written in one batch at the end of the tick. */
@@ -379,6 +383,10 @@ export class Scheduler {
       }
     }
     await this.startReleasedSlots(now);
+    if (this.options.onSlaMiss && now - this.lastSlaSweepMs >= 5000) {
+      this.lastSlaSweepMs = now;
+      await sweepSlaMisses(store, this.entries.values(), now, this.options.onSlaMiss, (error, where) => this.report(error, where));
+    }
     const cancelRun = this.options.cancelRun;
     if (!cancelRun || now - this.lastTimeoutSweepMs < 5000) return;
     this.lastTimeoutSweepMs = now;

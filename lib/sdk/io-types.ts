@@ -56,6 +56,24 @@ export interface IoWriteResult {
 /** A value bound to `$1…$n` of a connector query. */
 export type IoParam = string | number | boolean | bigint | Date | null;
 
+/**
+ * An upstream's output by reference (`ctx.upstream("clean_trips")`): the file the run persisted it to, which
+ * `ctx.io.files`, `ctx.io.postgres(…)` and `ctx.io.duckdb(…)` write from with DuckDB, chunk by chunk, without
+ * turning it into an Arrow table in the block (a partitioned lake through DuckDB's own partitioned writer,
+ * Postgres through binary COPY streams encoded from DuckDB's chunks).
+ */
+export interface UpstreamRef {
+  readonly kind: "upstream";
+  /** The upstream block's name. */
+  readonly name: string;
+  /** The persisted output: Parquet (SQL blocks) or an Arrow IPC file (TypeScript blocks). */
+  readonly path: string;
+  readonly format: "parquet" | "arrow";
+}
+
+/** What a connector writes: an Arrow table, a stream of record batches, or an upstream by reference (files, postgres, duckdb). */
+export type WriteData = Table | AsyncIterable<RecordBatch> | UpstreamRef;
+
 /** One connector: read into Arrow, write from Arrow (a Table or a stream of record batches). */
 export interface IoConnector<ReadTarget, WriteTarget = ReadTarget> {
   /** The connector and connection name as messages show them (`postgres "default"`), never a credential. */
@@ -94,13 +112,16 @@ export interface PostgresWriteOptions extends IoWriteOptions {
 
 /** `ctx.io.postgres(name?)`: read a query or table, write a table (`schema.table`), run statements. */
 export interface PostgresIo extends IoConnector<string | QueryRef | TableRef, string | TableRef> {
-  write(data: Table | AsyncIterable<RecordBatch>, target: string | TableRef, options?: PostgresWriteOptions): Promise<IoWriteResult>;
+  /** Writes a table, a stream of batches, or an upstream by reference (`ctx.upstream(name)`: parallel binary COPY streams). */
+  write(data: WriteData, target: string | TableRef, options?: PostgresWriteOptions): Promise<IoWriteResult>;
   /** Runs a statement (DDL, ELT); returns the affected row count. */
   execute(sql: string, params?: readonly IoParam[]): Promise<number>;
 }
 
 /** `ctx.io.duckdb(name?)`: the embedded warehouse file (default `<dataDir>/warehouse.duckdb`). */
 export interface DuckDBIo extends IoConnector<string | QueryRef | TableRef, string | TableRef> {
+  /** Writes a table, a stream of batches, or an upstream by reference (`ctx.upstream(name)`, read by DuckDB as it is). */
+  write(data: WriteData, target: string | TableRef, options?: IoWriteOptions): Promise<IoWriteResult>;
   /** Runs statements (DDL, ELT) in the warehouse. */
   execute(sql: string): Promise<void>;
 }
@@ -129,7 +150,10 @@ export interface FileRef extends CsvParseOptions {
 }
 
 /** `ctx.io.files`: local files and the Parquet lake. */
-export type FilesIo = IoConnector<string | FileRef>;
+export interface FilesIo extends IoConnector<string | FileRef> {
+  /** Writes a table, a stream of batches, or an upstream by reference (`ctx.upstream(name)`: DuckDB's COPY, `PARTITION_BY` for a lake). */
+  write(data: WriteData, target: string | FileRef, options?: IoWriteOptions): Promise<IoWriteResult>;
+}
 
 /** A URL to download and how to parse it. */
 export interface UrlRef extends CsvParseOptions {
@@ -231,7 +255,55 @@ export interface BigQueryIo extends IoConnector<string | BigQueryQueryRef, strin
 }
 
 /** Everything `ctx.io` offers; each connection is created on first use from `sluice.yaml`. */
+/** `ctx.io.transfer()`: copy every object under a bucket prefix to another bucket (S3 ↔ GCS, or within one). */
+export interface TransferRequest extends IoCallOptions {
+  /** The source prefix: `s3://bucket/path/` or `gs://bucket/path/`. */
+  from: string;
+  /** The destination prefix; each object keeps its key below `from`. */
+  to: string;
+  /** Only keys under `from` + this, copied to `to` + this (e.g. `green/2020-`). */
+  prefix?: string;
+  /** An object that exists at the destination but differs: replaced (default true) or kept. Identical ones are always skipped. */
+  overwrite?: boolean;
+  /** The `sluice.yaml` connections of each side (default: the default s3 / gcs connection). */
+  fromConnection?: string;
+  toConnection?: string;
+  /** Objects copied at once (default 16). */
+  concurrency?: number;
+  /** Retries of one object after a network or service error (default 3). */
+  retries?: number;
+}
+
+/** What a transfer did. */
+export interface TransferSummary {
+  /** Objects and bytes copied. */
+  objects: number;
+  bytes: number;
+  /** Objects already at the destination with the same size and MD5, not copied again. */
+  skipped: number;
+  skippedBytes: number;
+  /** Of `skipped`: compared by size only, because a side knew no MD5 (an S3 multipart upload's ETag). */
+  unverified: number;
+  /** Differing objects left as they were (`overwrite: false`). */
+  kept: number;
+  /** Objects whose copy failed at first and succeeded on a retry. */
+  retried: number;
+  durationMs: number;
+}
+
+/**
+ * `ctx.io.transfer({ from, to, prefix?, overwrite? })`: copies every object under a bucket prefix to another
+ * (S3 ↔ GCS or within one), object by object (download streamed into upload, 16 at once), retrying network and
+ * service errors, skipping objects already there with the same size and MD5; see `TransferRequest` and
+ * `TransferSummary`. The connections are the default s3 / gcs ones, or `fromConnection` / `toConnection`.
+ */
+export interface BucketTransfer {
+  (request: TransferRequest): Promise<TransferSummary>;
+}
+
 export interface SluiceIo {
+  /** Copies a bucket prefix to another, object by object (streamed), skipping what is already there. */
+  readonly transfer: BucketTransfer;
   postgres(name?: string): PostgresIo;
   duckdb(name?: string): DuckDBIo;
   readonly files: FilesIo;

@@ -120,9 +120,9 @@ export function loginLocation(next: string, error?: "wrong_token"): string {
   return query ? `${LOGIN_PATH}?${query}` : LOGIN_PATH;
 }
 
-/** What the login page needs without a token: itself and Next's static build files (no data, no API). */
+/** What the login page needs without a token: itself, Next's static build files and the icons (no data, no API). */
 export function isPublicPath(pathname: string): boolean {
-  return pathname === LOGIN_PATH || pathname.startsWith("/_next/static/") || pathname === "/favicon.ico";
+  return pathname === LOGIN_PATH || pathname.startsWith("/_next/static/") || pathname === "/favicon.ico" || pathname === "/icon.svg";
 }
 
 /** A browser navigating to a page (not the API, not a script's fetch): sent to the login page instead of a 401. */

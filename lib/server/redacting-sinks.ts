@@ -104,7 +104,12 @@ export function redactingStore<S extends RunStore>(store: S, redactor: Redactor,
     updateRunState: (id, state, patch) =>
       store.updateRunState(id, state, patch.error === undefined || patch.error === null ? patch : { ...patch, error: redactor.redact(patch.error) }),
     updateBlockRun: (runId, block, patch) =>
-      store.updateBlockRun(runId, block, patch.error === undefined ? patch : { ...patch, error: redactStoredError(patch.error, redactor) ?? null }),
+      store.updateBlockRun(runId, block, {
+        ...patch,
+        ...(patch.error === undefined ? {} : { error: redactStoredError(patch.error, redactor) ?? null }),
+        // Connectors keep credentials out of a write's location; a secret that slipped into a path stays out of the store too.
+        ...(patch.writes ? { writes: patch.writes.map((write) => ({ ...write, location: redactor.redact(write.location) })) } : {}),
+      }),
     recordAttempt: (attempt) => store.recordAttempt({ ...attempt, error: redactStoredError(attempt.error, redactor) ?? null }),
   };
   return decorate<S>(store, overrides as Partial<S>);

@@ -18,11 +18,14 @@ import { OutputStore } from "../store/output-store";
 import { openRemoteOutputStore } from "./remote-output-connectors";
 import { QueueMonitor } from "../worker/workers-info";
 import { PipelineFiles } from "../store/pipeline-files";
-import { loadDotEnv, loadProfiles } from "../io/profiles";
+import { LiveConnections } from "./live-connections";
 import { secretRedactor, type Redactor } from "../io/redact";
 import { redactingExecutor, redactingStore, SecretVariables } from "./redacting-sinks";
 import { rawEnv, readEnv, type Env } from "./env";
 import { messageOf } from "../core/errors";
+import { loadChannels } from "../io/channels";
+import { Notifier } from "../notify/notifier";
+import { CallbackRunner } from "../notify/run-callbacks";
 
 /** Everything a Sluice process needs, wired once (the composition root). */
 export interface Services {
@@ -36,6 +39,8 @@ export interface Services {
   /** Workers and queues for the workers page; null with the local executor (no Redis). */
   workers: QueueMonitor | null;
   runner: Runner;
+  /** `sluice.yaml` and `.env`, re-read when they change; the connections page reads and edits them here. */
+  connections: LiveConnections;
   /** Hides secrets (profiles, `.env`, secret environment variables and pipeline variables); every sink uses it. */
   redactor: Redactor;
   /** Schedules from every pipeline's triggers.yaml; `start()` runs its loop (sluice start, sluice scheduler). */
@@ -58,6 +63,8 @@ export interface ServiceOptions {
   env?: Env;
   /** What this process is, as recorded on the runs it owns (shown when recovery fails them). Default `server`. */
   ownerKind?: RunOwner["kind"];
+  /** Re-read `sluice.yaml` and `.env` when they change (default true; a one-off CLI run has no use for it). */
+  watchConnections?: boolean;
 }
 
 const DEFAULT_BLOCK_TIMEOUT_MS = 60 * 60 * 1000;
@@ -73,14 +80,23 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
       ? checkQueueSetup({ redisUrl: env.REDIS_URL, databaseUrl: env.DATABASE_URL, singleMachine: env.SLUICE_WORKERS_LOCAL ?? false, who: "executor: queue" })
       : null;
   const files = new PipelineFiles(path.join(projectDir, "pipelines"));
-  // Registers every profile secret, env_var() value, `.env` value and secret-named environment variable.
-  const profiles = await loadProfiles(projectDir, rawEnv());
   const redactor = secretRedactor;
+  // Registers every profile secret, env_var() value, `.env` value and secret-named environment variable, now
+  // and on every reload. `profiles` and `blockEnv` are live objects: a reload updates them in place.
+  const connections = await LiveConnections.open({
+    projectDir,
+    dataDir,
+    env: rawEnv,
+    redactor,
+    onProblem: (problem) => console.error(`connections: ${problem.message}${problem.line === null ? "" : " (the last valid sluice.yaml stays in use)"}`),
+  });
+  if (options.watchConnections !== false) connections.watch();
+  const profiles = connections.profiles;
   const redactText = (text: string): string => redactor.redact(text);
   const secretVariables = new SecretVariables(redactor);
-  // Blocks read `.env` through ctx.env like sluice.yaml does; the process environment wins.
-  const dotenv = await loadDotEnv(projectDir);
-  const blockEnv = Object.keys(dotenv).length > 0 ? { ...dotenv, ...rawEnv() } : undefined;
+  // Blocks read `.env` through ctx.env like sluice.yaml does; the process environment wins. A block process
+  // gets the environment as it was when the process started (a warm process keeps its own).
+  const blockEnv = connections.blockEnv;
   const remote = env.SLUICE_OUTPUT_URL ? openRemoteOutputStore(env.SLUICE_OUTPUT_URL, profiles, env.SLUICE_OUTPUT_CONNECTION) : undefined;
   const runs = redactingStore(await createRunStore(env, path.join(dataDir, "sluice.db")), redactor, secretVariables);
   const leaseSettings = leaseSettingsFrom({ leaseMs: env.SLUICE_LEASE_MS, heartbeatMs: env.SLUICE_HEARTBEAT_MS });
@@ -117,8 +133,27 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
     executor,
     maxParallelBlocks: options.maxParallelBlocks ?? poolSize,
     defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
+    connections: () => ({ file: profiles.file ?? path.join(projectDir, "sluice.yaml"), names: Object.keys(profiles.connections) }),
   });
   runner.events.redactWith(redactText);
+  // Notifications and callbacks listen beside the run; `close()` waits for what they are still sending.
+  const publicUrl = rawEnv().SLUICE_PUBLIC_URL?.replace(/\/+$/, "");
+  const notifier = new Notifier({
+    channels: await loadChannels(projectDir, rawEnv()),
+    pipelines: files,
+    runs,
+    findTrigger: (pipeline, name) => new TriggerFiles(files.root).find(pipeline, name),
+    runLink: (runId) => (publicUrl ? `${publicUrl}/runs/${encodeURIComponent(runId)}` : null),
+    report: (message) => console.error(message),
+    redact: redactText,
+    callbacks: new CallbackRunner({
+      projectDir,
+      cacheDir: path.join(dataDir, "cache"),
+      env: blockEnv ?? rawEnv(),
+      appendLog: (runId, name, line) => logs.append(runId, name, 1, line),
+    }),
+  });
+  notifier.listen(runner.events);
   const reportProblem = (where: string) => (error: unknown) => console.error(`${where}: ${messageOf(error)}`);
   lease.watch({ cancel: (runId) => runner.cancel(runId), onError: (error, where) => reportProblem(where)(error) });
   let recoveryLoop: RecoveryLoop | null = null;
@@ -128,11 +163,13 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
     startRun: (request) => runner.start(request),
     cancelRun: (runId) => runner.cancel(runId),
     onError: (error, where) => console.error(`scheduler: ${where}: ${messageOf(error)}`),
+    onSlaMiss: (miss) => notifier.slaMissed(miss),
   });
   return {
     projectDir,
     dataDir,
     files,
+    connections,
     runs,
     outputs,
     logs,
@@ -155,6 +192,7 @@ export async function createServices(options: ServiceOptions = {}): Promise<Serv
       await recoveryLoop.start();
     },
     async close() {
+      await notifier.drain();
       await recoveryLoop?.stop();
       await scheduler.stop();
       await executor.close();

@@ -31,7 +31,8 @@ export interface LogStoreOptions {
   redact?: (text: string) => string;
 }
 
-const NAME = /^[A-Za-z0-9_-]{1,200}$/;
+// Block names, and dynamic instances' (`child[0]`, `child[2020-10]`): brackets are safe in file names.
+const NAME = /^[A-Za-z0-9_-]{1,200}(\[[A-Za-z0-9_-]{1,100}\])?$/;
 const LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
 const FILE_PATTERN = /^(.+)\.(\d+)\.jsonl$/;
 

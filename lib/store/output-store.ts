@@ -33,7 +33,8 @@ import type { OutputFormat, OutputPage, OutputRecord, OutputRef, OutputSummary, 
 import type { RemoteOutputStore } from "./remote-output-store";
 
 /** Run ids and block names become path segments: nothing that could climb out of the data directory. */
-const NAME = /^[A-Za-z0-9_-]{1,200}$/;
+// Block names, and dynamic instances' (`child[0]`, `child[2020-10]`): brackets are safe in file names.
+const NAME = /^[A-Za-z0-9_-]{1,200}(\[[A-Za-z0-9_-]{1,100}\])?$/;
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 /** `ColumnHistogram` of output-types.ts. */

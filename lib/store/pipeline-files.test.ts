@@ -384,3 +384,50 @@ describe("renameBlock", () => {
     expect(await read("etl", "clean_trips.sql")).toBe("SELECT * FROM load_trips\n");
   });
 });
+
+describe("edits keep the file's comments and layout", () => {
+  const COMMENTED = `# The trips ETL — hand-written.
+version: 1
+name: etl
+description: Trips ETL   # shown on the home page
+
+blocks:
+  # Reads the TLC files.
+  - name: load_trips
+    type: loader
+    language: ts
+
+  - name: clean_trips   # drops bad rows
+    type: transformer
+    language: sql
+    upstream: [load_trips]
+`;
+
+  beforeEach(async () => {
+    await writePipeline("etl", COMMENTED, { "load_trips.ts": "export default async function load() { return []; }\n", "clean_trips.sql": "SELECT * FROM load_trips\n" });
+  });
+
+  it("applyChanges writes only what changed, on top of the version read", async () => {
+    const { version } = await files.read("etl");
+    const saved = await files.applyChanges("etl", [{ type: "set_variable", name: "year", value: 2021 }, { type: "set_block_settings", block: "clean_trips", settings: { timeoutMs: 600_000 } }], version);
+    const text = await readFile(path.join(root, "etl", "pipeline.yaml"), "utf8");
+    expect(text).toBe(COMMENTED.replace("\nblocks:", "variables:\n  year: 2021\n\nblocks:").replace("upstream: [load_trips]\n", "upstream: [load_trips]\n    timeout: 10m\n"));
+    expect(saved.version).toBe(contentVersion(text));
+    expect(saved.pipeline.variables).toEqual({ year: 2021 });
+    expect(await caught(files.applyChanges("etl", [{ type: "set_description", description: "late" }], version))).toBeInstanceOf(StaleVersionError);
+  });
+
+  it("refuses a change that breaks the file with the located error, and leaves the file as it was", async () => {
+    const { version } = await files.read("etl");
+    const error = await caught(files.applyChanges("etl", [{ type: "set_block_settings", block: "clean_trips", settings: { memoryBytes: 1024 ** 3 } }], version));
+    expect(error.message).toMatch(/^etl\/pipeline\.yaml:\d+:\d+: blocks\[1\]\.memory: applies to TypeScript blocks only/);
+    expect(await readFile(path.join(root, "etl", "pipeline.yaml"), "utf8")).toBe(COMMENTED);
+  });
+
+  it("adding, renaming and removing blocks touch only their lines", async () => {
+    await files.addBlock("etl", newBlockSpec({ name: "save", type: "exporter", upstream: ["clean_trips"] }), "export default async function save() {}\n");
+    await files.renameBlock("etl", "clean_trips", "tidy_trips");
+    await files.removeBlock("etl", "save");
+    expect(await readFile(path.join(root, "etl", "pipeline.yaml"), "utf8")).toBe(COMMENTED.replace("clean_trips   # drops", "tidy_trips   # drops"));
+  });
+});

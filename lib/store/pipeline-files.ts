@@ -18,7 +18,9 @@ import { parseDocument } from "yaml";
 import { newPipeline } from "../core/builders";
 import { isSluiceError, messageOf, OperationalError, StaleVersionError, UnexpectedError, UserError, type ErrorLocation } from "../core/errors";
 import { blockFileName, NAME_PATTERN, type BlockSpec, type Pipeline } from "../core/model";
+import type { PipelineChange } from "../core/pipeline-changes";
 import { parsePipelineYaml, serializePipeline, validatePipeline } from "../core/pipeline-schema";
+import { editPipelineYaml, updatePipelineYaml } from "../core/yaml-edit";
 import { loadYaml } from "../core/yaml-file";
 import { syncDirectory, writeFileAtomic } from "./atomic-write";
 import { isErrno, resolveInside } from "./safe-path";
@@ -184,18 +186,20 @@ export class PipelineFiles {
     return this.exclusive(async () => {
       const dir = await resolveInside(this.root, name);
       if (await exists(dir)) throw new UserError("already_exists", `a pipeline or folder named "${name}" already exists`);
-      let pipeline = newPipeline(name, { description: options.description ?? "" });
+      const pipeline = newPipeline(name, { description: options.description ?? "" });
+      let text = serializePipeline(pipeline);
       await mkdir(this.root, { recursive: true });
       const staging = await resolveInside(this.root, `.create-${name}-${randomBytes(4).toString("hex")}`);
       try {
         if (options.from !== undefined) {
           const source = await this.load(options.from);
-          pipeline = { ...source.pipeline, name, description: options.description ?? source.pipeline.description };
+          // A copy keeps the source's comments and layout: only the name (and description) change.
+          text = updatePipelineYaml(source.text, source.pipeline, { ...source.pipeline, name, description: options.description ?? source.pipeline.description });
           await copyTree(source.dir, staging, (relative) => relative !== TRIGGERS_FILE && relative !== PIPELINE_FILE);
         } else {
           await mkdir(staging);
         }
-        await writeFileAtomic(path.join(staging, PIPELINE_FILE), serializePipeline(pipeline));
+        await writeFileAtomic(path.join(staging, PIPELINE_FILE), text);
         try {
           await rename(staging, dir);
         } catch (error) {
@@ -269,7 +273,8 @@ export class PipelineFiles {
   }
 
   /**
-   * Replace `pipeline.yaml` with `pipeline` (validated first; comments in the old file are not kept).
+   * Replace `pipeline.yaml` with `pipeline` (validated first). Only what differs is rewritten: comments,
+   * key order and formatting of the file stay (`updatePipelineYaml`).
    * Block files are not created, renamed or deleted here: use `addBlock`, `renameBlock`, `removeBlock`
    * for that, or a block added here reads as empty code until written.
    *
@@ -287,10 +292,31 @@ export class PipelineFiles {
     validatePipeline(pipeline, displayPath(name, PIPELINE_FILE));
     return this.exclusive(async () => {
       const file = await resolveInside(this.root, name, PIPELINE_FILE);
-      const current = await readVersioned(file, displayPath(name, PIPELINE_FILE));
-      if (current === null) throw notFound(name);
+      const current = await this.load(name);
       checkVersion(expectedVersion, current.version, displayPath(name, PIPELINE_FILE));
-      return { version: await writeIfChanged(file, serializePipeline(pipeline), current.text) };
+      return { version: await writeIfChanged(file, updatePipelineYaml(current.text, current.pipeline, pipeline), current.text) };
+    });
+  }
+
+  /**
+   * Apply editor changes to `pipeline.yaml` through its YAML document (comments and formatting stay), on top
+   * of `expectedVersion`. The edited text is validated as if written by hand.
+   *
+   * @throws UserError `stale_version`; the refusal of a change (`cycle`, `missing_upstream`, `not_found`…);
+   *   the located error of a result that is not a valid pipeline.
+   */
+  async applyChanges(name: string, changes: readonly PipelineChange[], expectedVersion: string): Promise<{ version: string; pipeline: Pipeline }> {
+    return this.exclusive(async () => {
+      const current = await this.load(name);
+      const shown = displayPath(name, PIPELINE_FILE);
+      checkVersion(expectedVersion, current.version, shown);
+      const edited = editPipelineYaml(current.text, shown, changes);
+      if (!edited.ok) {
+        const { error } = edited;
+        if (error instanceof UserError) throw error;
+        throw new UserError(error.code, error.message, { file: shown, ...(error.block ? { block: error.block } : {}) });
+      }
+      return { version: await writeIfChanged(await this.pipelineFile(name), edited.text, current.text), pipeline: edited.pipeline };
     });
   }
 
@@ -332,7 +358,7 @@ export class PipelineFiles {
         });
       }
       await writeFileAtomic(file, code);
-      const pipelineVersion = await writeIfChanged(await this.pipelineFile(pipelineName), serializePipeline(next), current.text);
+      const pipelineVersion = await writeIfChanged(await this.pipelineFile(pipelineName), updatePipelineYaml(current.text, current.pipeline, next), current.text);
       return { pipelineVersion, blockVersion: contentVersion(code) };
     });
   }
@@ -362,7 +388,7 @@ export class PipelineFiles {
         blocks: current.pipeline.blocks.filter((b) => b.name !== blockName).map((b) => ({ ...b, upstream: b.upstream.filter((u) => u !== blockName) })),
       };
       validatePipeline(next, displayPath(pipelineName, PIPELINE_FILE));
-      const pipelineVersion = await writeIfChanged(await this.pipelineFile(pipelineName), serializePipeline(next), current.text);
+      const pipelineVersion = await writeIfChanged(await this.pipelineFile(pipelineName), updatePipelineYaml(current.text, current.pipeline, next), current.text);
       const file = await resolveInside(this.root, pipelineName, blockFileName(spec));
       await unlink(file).catch((error: unknown) => {
         if (!isErrno(error, "ENOENT")) throw ioError("delete", displayPath(pipelineName, blockFileName(spec)), error);
@@ -409,7 +435,7 @@ export class PipelineFiles {
       if (code !== null) await renameOrFail(oldFile, newFile, displayPath(pipelineName, blockFileName(spec)));
       let pipelineVersion: string;
       try {
-        pipelineVersion = await writeIfChanged(await this.pipelineFile(pipelineName), serializePipeline(next), current.text);
+        pipelineVersion = await writeIfChanged(await this.pipelineFile(pipelineName), updatePipelineYaml(current.text, current.pipeline, next, { blocks: { [oldName]: newName } }), current.text);
       } catch (error) {
         if (code !== null) await rename(newFile, oldFile).catch(() => undefined);
         throw error;

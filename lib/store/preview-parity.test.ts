@@ -16,7 +16,7 @@ import type { OutputPage } from "../core/output-types";
 
 jest.setTimeout(120_000);
 
-/** The loader's explicit CSV types (pipelines/green_taxi_etl/load_green_taxi.ts). */
+/** The loader's explicit CSV types (pipelines/green_taxi_etl/load_green_taxi.sql). */
 const CSV_COLUMNS =
   "{'VendorID': 'INTEGER', 'lpep_pickup_datetime': 'TIMESTAMP', 'lpep_dropoff_datetime': 'TIMESTAMP', 'store_and_fwd_flag': 'VARCHAR', " +
   "'RatecodeID': 'INTEGER', 'PULocationID': 'INTEGER', 'DOLocationID': 'INTEGER', 'passenger_count': 'INTEGER', 'trip_distance': 'DOUBLE', " +

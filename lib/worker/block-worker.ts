@@ -323,7 +323,7 @@ export class BlockWorker {
       await this.fetchInputs(data);
       const result = await this.executor.execute(this.request(data, jobId, controller.signal, reply));
       await lastPublish;
-      return await this.ledger.record(jobId, { ok: true, output: result.output, sensorResult: result.sensorResult, workerId: this.id, startedAt, endedAt: Date.now(), delivery });
+      return await this.ledger.record(jobId, { ok: true, output: result.output, sensorResult: result.sensorResult, writes: result.writes, tests: result.tests, workerId: this.id, startedAt, endedAt: Date.now(), delivery });
     } catch (error) {
       if (this.handingBack && controller.signal.aborted && token !== undefined) {
         // Shutting down past the grace period: give the job back for another worker, which need not wait for us.
@@ -368,6 +368,8 @@ export class BlockWorker {
       dataInterval: data.dataInterval,
       attempt: data.attempt,
       timeoutMs: data.timeoutMs,
+      ...(data.item !== undefined ? { item: data.item } : {}),
+      ...(data.sql !== undefined ? { sql: data.sql } : {}),
       signal,
       outputs: this.outputs,
       onLog: (line: LogLine) => reply({ type: "log", jobId, line }),

@@ -4,9 +4,16 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { currentBuiltEntry } from "../../scripts/build-stamp.cjs";
 
-/** Repository root: bin/run-ts.cjs and lib/cli/worker-process-main.ts are found from here. */
+/** Repository root: dist/, bin/run-ts.cjs and lib/cli/worker-process-main.ts are found from here. */
 const ROOT = path.resolve(__dirname, "../..");
+
+/** The built entry (dist/worker-process.cjs) when dist/ is a build of these sources, else the sources through tsx. */
+function workerCommandLine(): string[] {
+  const built = currentBuiltEntry(ROOT, "worker-process");
+  return built !== null ? [built] : [path.join(ROOT, "bin/run-ts.cjs"), path.join(ROOT, "lib/cli/worker-process-main.ts")];
+}
 
 export interface SpawnedWorker {
   child: ChildProcess;
@@ -24,13 +31,13 @@ export interface SpawnWorkerOptions {
   args: string[];
   /** Environment of the child (REDIS_URL, SLUICE_PROJECT_DIR, SLUICE_HOME, …), added to this process's. */
   env: Record<string, string>;
-  /** Default 60 s (the first start compiles the sources through tsx). */
+  /** Default 60 s (without a current dist/, the first start compiles the sources through tsx). */
   readyTimeoutMs?: number;
 }
 
 /** Spawns a worker process; rejects (and kills it) when it exits or stays silent before it is ready. */
 export function spawnWorker(options: SpawnWorkerOptions): Promise<SpawnedWorker> {
-  const child = spawn(process.execPath, [path.join(ROOT, "bin/run-ts.cjs"), path.join(ROOT, "lib/cli/worker-process-main.ts"), ...options.args], {
+  const child = spawn(process.execPath, [...workerCommandLine(), ...options.args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],

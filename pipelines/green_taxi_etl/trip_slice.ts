@@ -8,7 +8,7 @@ import type { BlockContext } from "@sluice/sdk";
  *   touches, read from the monthly files of those days. A monthly schedule loads its month's file; a daily
  *   one the day's trips from that month's file.
  * - A run without one (started by hand, by the CLI or an API trigger): every trip of the files `year` and
- *   `months` name (by default the three Q4-2020 months).
+ *   `months` name (by default the three Q4-2020 months; none for `months: []`).
  *
  * Rows are owned by (pickup day, source month): a file also holds a few trips picked up in a neighbouring
  * month, and those stay with the file they came from, so no two slices ever claim the same row.
@@ -34,7 +34,8 @@ export function tripSlice(ctx: Pick<BlockContext, "dataInterval" | "variables">)
   }
   const year = Number(ctx.variables.year);
   const listed = ctx.variables.months;
-  if (!Number.isInteger(year) || !Array.isArray(listed) || listed.length === 0) {
+  // An empty list is allowed on purpose: a run with no months loads nothing (its download blocks are skipped).
+  if (!Number.isInteger(year) || !Array.isArray(listed)) {
     throw new Error("variables year (e.g. 2020) and months (e.g. [10, 11, 12]) name the files a run without a data interval loads");
   }
   return { months: listed.map((m) => `${year}-${String(Number(m)).padStart(2, "0")}`), days: null };

@@ -7,6 +7,7 @@
  *   connections:
  *     warehouse: { kind: bigquery, project_id: my-project, dataset: zoomcamp, location: US, credentials_json: "{{ env_var('GCP_KEY_JSON') }}" }
  * Variables: `bq_table` (dataset.table, or a table in the profile's dataset), `mode`.
+ * @sluice expects: table — its upstream's output arrives as `input`.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

@@ -6,6 +6,7 @@
  *   connections:
  *     warehouse: { kind: bigquery, project_id: my-project, dataset: zoomcamp, location: US, credentials_json: "{{ env_var('GCP_KEY_JSON') }}" }
  * Variables: `bq_table`, `since` (an ISO date; pickups on or after it).
+ * @sluice expects: nothing — a loader has no upstream.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

@@ -2,6 +2,7 @@
  * Exporter: the input as a table of the DuckDB warehouse. `replace` publishes the new table in one
  * transaction (a failed load leaves the old one), `append` adds rows by column name, `fail` refuses an
  * existing table. Variables: `table` (`schema.table` allowed), `mode`.
+ * @sluice expects: table — its upstream's output arrives as `input`.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

@@ -10,6 +10,7 @@
  *     lake: { kind: gcs, bucket: my-bucket, project_id: my-project, credentials_json: "{{ env_var('GCP_KEY_JSON') }}" }
  * (without credentials_json / credentials_file, Application Default Credentials apply).
  * Variables: `gcs_uri` (gs://bucket/prefix/, or a prefix in the profile's bucket), `partition_by`, `mode`.
+ * @sluice expects: table — its upstream's output arrives as `input`.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

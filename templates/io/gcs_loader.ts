@@ -6,6 +6,7 @@
  *   connections:
  *     lake: { kind: gcs, bucket: my-bucket, project_id: my-project, credentials_json: "{{ env_var('GCP_KEY_JSON') }}" }
  * Variables: `gcs_uri` (gs://bucket/key, or a key in the profile's bucket).
+ * @sluice expects: nothing — a loader has no upstream.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

@@ -3,6 +3,7 @@
  * with progress and retries, parsed by DuckDB with explicit column types — no guessing, a bad value fails
  * loudly with its line. Profile (optional, for headers/base URL): `connections: { web: { kind: http } }`.
  * Variables: `url` (or `base_url` + `year` + `month`).
+ * @sluice expects: nothing — a loader has no upstream.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

@@ -6,6 +6,7 @@
  * re-run of that date only. Every file is written beside its target and renamed into place (atomic).
  * `append` adds files instead, `fail` refuses an existing target.
  * Variables: `path`, `partition_by`, `mode`.
+ * @sluice expects: table — its upstream's output arrives as `input`.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

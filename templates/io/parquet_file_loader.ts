@@ -2,6 +2,7 @@
  * Loader: a Parquet file, a CSV(.gz), an Arrow file, or a whole (hive-partitioned) Parquet dataset
  * directory. Relative paths resolve against the `files` profile's `root` (default: the project).
  * Variables: `path`.
+ * @sluice expects: nothing — a loader has no upstream.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

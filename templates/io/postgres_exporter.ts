@@ -8,6 +8,7 @@
  * it for the whole table in one transaction. `append` adds rows, `fail` refuses an existing table.
  * Profile: `connections: { default: { kind: postgres, url: "{{ env_var('DATABASE_URL') }}" } }`.
  * Variables: `schema`, `table`, `date_column`, `mode`.
+ * @sluice expects: table — its upstream's output arrives as `input`.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

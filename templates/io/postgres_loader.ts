@@ -3,6 +3,7 @@
  * int2/4/8, float4/8, bool, text, date, timestamp[tz], time, numeric(p,s) → Decimal; others as text).
  * Profile: `connections: { default: { kind: postgres, url: "{{ env_var('DATABASE_URL') }}" } }`.
  * Variables: `table`, `since`.
+ * @sluice expects: nothing — a loader has no upstream.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

@@ -16,6 +16,7 @@
  *       # endpoint: http://localhost:9000   (S3-compatible stores; path-style URLs are then used)
  * (without keys, the AWS SDK's default credential chain applies).
  * Variables: `s3_uri` (s3://bucket/prefix/, or a prefix in the profile's bucket), `partition_by`, `mode`.
+ * @sluice expects: table — its upstream's output arrives as `input`.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

@@ -6,6 +6,7 @@
  *   connections:
  *     raw: { kind: s3, bucket: my-bucket, region: eu-west-1, access_key_id: "{{ env_var('AWS_ACCESS_KEY_ID') }}", secret_access_key: "{{ env_var('AWS_SECRET_ACCESS_KEY') }}" }
  * Variables: `s3_uri` (s3://bucket/key, or a key in the profile's bucket).
+ * @sluice expects: nothing — a loader has no upstream.
  */
 import type { Table } from "apache-arrow";
 import type { BlockContext } from "@sluice/sdk";

@@ -95,6 +95,26 @@ blocks:
   );
   writePipeline(
     projectDir,
+    "feedback",
+    `version: 1
+name: feedback
+description: a data test of two checks and an exporter writing through ctx.io
+blocks:
+  - { name: source, type: loader, language: ts, upstream: [] }
+  - { name: save, type: exporter, language: ts, upstream: [source] }
+`,
+    {
+      "source.ts": `${LOADER}
+import { check } from "@sluice/sdk";
+export async function test(output) {
+  check(output.numRows === 4, "expected 4 rows");
+  check(output.schema.fields.length === 2, "expected 2 columns");
+}`,
+      "save.ts": 'export default async function s(input, ctx) { await ctx.io.files.write(input, "exports/source.arrow"); }',
+    },
+  );
+  writePipeline(
+    projectDir,
     "slow",
     `version: 1
 name: slow
@@ -183,6 +203,16 @@ export function describeExecutorContract(label: string, factory: (paths: Contrac
       expect((await logs.read(outcome.runId, "source")).map((l) => l.message)).toContain("loading contract");
       expect((await logs.read(outcome.runId, "by_city")).map((l) => l.message)).toContain("by_city: 3 rows, 2 columns");
       expect(progress).toContain("by_city");
+    });
+
+    it("brings a block's data test and an exporter's ctx.io writes back to the store", async () => {
+      const outcome = await runner.run({ pipeline: "feedback" });
+      expect(outcome.state).toBe("success");
+      const stored = await runs.getRun(outcome.runId);
+      const byName = Object.fromEntries((stored?.blockRuns ?? []).map((b) => [b.block, b]));
+      expect(byName.source).toMatchObject({ tests: { passed: 2 }, writes: null });
+      expect(byName.save).toMatchObject({ tests: null, output: null, writes: [{ connector: "files", location: path.join(projectDir, "exports", "source.arrow"), rows: 4 }] });
+      expect(fs.existsSync(path.join(projectDir, "exports", "source.arrow"))).toBe(true);
     });
 
     it("runs one block on its upstream's cached output, read from the persisted file", async () => {

@@ -92,6 +92,11 @@ describe("green_taxi_etl to Postgres, a GCS lake and BigQuery (real files, real 
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout) as JsonSummary;
     expect(Object.fromEntries(summary.blocks.map((b) => [b.name, b.status]))).toEqual({
+      months: "success",
+      "green_files[2020-10]": "success",
+      "green_files[2020-11]": "success",
+      "green_files[2020-12]": "success",
+      green_files: "success",
       load_green_taxi: "success",
       clean_trips: "success",
       export_lake: "success",

@@ -57,11 +57,21 @@ describe("transfer S3 → GCS (the Storage Transfer Service's role)", () => {
     expect(gcsServer.listObjects("lake", "from-s3/")).toHaveLength(3);
   });
 
-  test("filters keys, and skips what already arrived when asked", async () => {
+  test("filters keys, skips what already arrived (same size and MD5), copies a changed object again unless overwrite: false", async () => {
     const parquet = await transferS3ToGcs(s3, "s3://raw-trips/tlc/", gcs, "gs://lake/only-parquet", { include: (k) => k.endsWith(".parquet") });
     expect(parquet.copied.map((c) => c.target)).toEqual(["gs://lake/only-parquet/green/green_tripdata_2024-01.parquet"]);
-    const again = await transferS3ToGcs(s3, "s3://raw-trips/tlc/", gcs, "gs://lake/from-s3/", { skipExisting: true });
-    expect(again).toMatchObject({ objects: 0, skipped: 3 });
+    const again = await transferS3ToGcs(s3, "s3://raw-trips/tlc/", gcs, "gs://lake/from-s3/");
+    expect(again).toMatchObject({ objects: 0, skipped: 3, unverified: 0 });
+    // Same size, other bytes: only the MD5 tells them apart.
+    const zones = await readFile(TAXI_ZONES);
+    const changed = Buffer.from(zones);
+    changed[changed.length - 2] = changed[changed.length - 2] === 0x41 ? 0x42 : 0x41;
+    await gcs.storage.bucket("lake").file("from-s3/misc/taxi_zone_lookup.csv").save(changed);
+    const kept = await transferS3ToGcs(s3, "s3://raw-trips/tlc/", gcs, "gs://lake/from-s3/", { overwrite: false });
+    expect(kept).toMatchObject({ objects: 0, skipped: 2, kept: 1 });
+    const fixed = await transferS3ToGcs(s3, "s3://raw-trips/tlc/", gcs, "gs://lake/from-s3/");
+    expect(fixed).toMatchObject({ objects: 1, skipped: 2, kept: 0 });
+    expect(md5(gcsServer.readObject("lake", "from-s3/misc/taxi_zone_lookup.csv") ?? new Uint8Array())).toBe(md5(zones));
   });
 
   test("bad input: an empty source prefix, a missing source bucket, a missing target bucket", async () => {
@@ -69,6 +79,7 @@ describe("transfer S3 → GCS (the Storage Transfer Service's role)", () => {
     await expect(transferS3ToGcs(s3, "s3://no-such-bucket/tlc/", gcs, "gs://lake/x/")).rejects.toThrow(/s3 "source": cannot list s3:\/\/no-such-bucket\/tlc\/: not found/);
     const error: unknown = await transferS3ToGcs(s3, "s3://raw-trips/tlc/misc/", gcs, "gs://no-such-bucket/x/").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect(String(error)).toContain('gcs "target": cannot upload to gs://no-such-bucket/x/taxi_zone_lookup.csv: not found');
+    // Found before any object is read: the destination is listed first.
+    expect(String(error)).toContain('gcs "target": cannot list gs://no-such-bucket/x/: not found');
   });
 });

@@ -209,6 +209,7 @@ attack();
     await page.getByRole("button", { name: "Create" }).click();
     await page.waitForURL(/\/pipelines\/cookie_flow$/);
     await page.getByRole("button", { name: "+ TypeScript loader" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Add block" }).click();
     await page.getByTestId("cell-load_data").waitFor();
     await page.getByRole("button", { name: "Run pipeline" }).click();
     await page.locator('[data-testid="run-bar"][data-state="success"]').waitFor({ timeout: 60_000 });

@@ -1,7 +1,7 @@
-import Link from "next/link";
 import { PipelineEditor } from "@/components/editor/PipelineEditor";
 import { getPipeline } from "@/lib/server/api/pipelines-service";
 import { messageOf } from "@/lib/core/errors";
+import { PageHeader } from "@/components/ui/PageHeader";
 
 export const dynamic = "force-dynamic";
 
@@ -14,8 +14,7 @@ export default async function PipelinePage({ params }: { params: Promise<{ p: st
   } catch (error) {
     return (
       <main className="home">
-        <Link href="/">← Pipelines</Link>
-        <h1>{p}</h1>
+        <PageHeader title={p} crumbs={[{ href: "/", label: "Pipelines" }]} />
         <p className="error" role="alert" data-testid="pipeline-error">
           {messageOf(error)}
         </p>

@@ -1,7 +1,7 @@
-import Link from "next/link";
 import { RunDetail } from "@/components/runs/RunDetail";
 import { runDetail, type RunView } from "@/lib/server/api/runs-history-service";
 import { messageOf } from "@/lib/core/errors";
+import { PageHeader } from "@/components/ui/PageHeader";
 
 export const dynamic = "force-dynamic";
 
@@ -13,9 +13,11 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
     view = await runDetail(id);
   } catch (error) {
     return (
-      <main>
-        <Link href="/runs">← Runs</Link>
-        <p role="alert">{messageOf(error)}</p>
+      <main className="home">
+        <PageHeader title={`Run ${id}`} crumbs={[{ href: "/runs", label: "Runs" }]} />
+        <p className="error" role="alert">
+          {messageOf(error)}
+        </p>
       </main>
     );
   }

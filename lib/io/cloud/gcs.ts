@@ -47,7 +47,13 @@ export class GcsObjectStore implements ObjectStore {
       const [files, , response] = await this.storage.bucket(bucket).getFiles({ prefix, delimiter: options.delimiter, autoPaginate: false, pageToken });
       for (const file of files) {
         const meta = file.metadata;
-        objects.push({ key: file.name, size: Number(meta.size ?? 0), checksum: meta.crc32c ?? meta.md5Hash, contentType: meta.contentType });
+        objects.push({
+          key: file.name,
+          size: Number(meta.size ?? 0),
+          checksum: meta.crc32c ?? meta.md5Hash,
+          md5: meta.md5Hash ? Buffer.from(meta.md5Hash, "base64").toString("hex") : undefined,
+          contentType: meta.contentType,
+        });
       }
       const page = pageFields(response);
       prefixes.push(...page.prefixes);

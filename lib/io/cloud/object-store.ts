@@ -6,6 +6,8 @@ export interface ObjectInfo {
   size: number;
   /** `md5Hash`/`crc32c` for GCS, the ETag for S3, when the service reports one. */
   checksum?: string;
+  /** The content's MD5, hex, when the service knows it (GCS `md5Hash`; an S3 ETag of a single-part upload): comparable across services. */
+  md5?: string;
   contentType?: string;
 }
 

@@ -63,7 +63,7 @@ export class S3ObjectStore implements ObjectStore {
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: options.delimiter, ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
-        if (o.Key !== undefined) objects.push({ key: o.Key, size: o.Size ?? 0, checksum: o.ETag });
+        if (o.Key !== undefined) objects.push({ key: o.Key, size: o.Size ?? 0, checksum: o.ETag, md5: etagMd5(o.ETag) });
       }
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) prefixes.push(p.Prefix);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -150,4 +150,10 @@ export class S3Connector extends ObjectStoreConnector {
     await super.close();
     this.client.destroy();
   }
+}
+
+/** The MD5 inside an ETag: only a single-part upload's ETag is the content's MD5 (a multipart one ends in `-<parts>`). */
+function etagMd5(etag: string | undefined): string | undefined {
+  const bare = etag?.replace(/^"|"$/g, "").toLowerCase();
+  return bare !== undefined && /^[0-9a-f]{32}$/.test(bare) ? bare : undefined;
 }

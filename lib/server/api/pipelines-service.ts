@@ -4,11 +4,14 @@
  * `getServices()`.
  */
 import type { InputOf, PipelineDocument, PipelineListItem, ResponseOf } from "@/lib/core/api-contract";
+import type { Pipeline } from "@/lib/core/model";
 import { applyPipelineChanges } from "@/lib/core/pipeline-changes";
+import { secretPlaceholder } from "@/lib/core/secret-variables";
 import { getServices } from "../global-services";
 import { readAllBlockCode } from "./block-code";
 import { ApiError, expectedVersion, nameSchema, parseWith } from "./http";
 import { TriggerFiles } from "@/lib/store/trigger-files";
+import { describeSchedule } from "./triggers-service";
 
 export type { PipelineDocument, PipelineListItem } from "@/lib/core/api-contract";
 
@@ -20,6 +23,7 @@ export async function listPipelines(): Promise<PipelineListItem[]> {
   return Promise.all(
     summaries.map(async (s) => {
       const [last] = await runs.listRuns({ pipeline: s.name, limit: 1 });
+      const triggers = s.error ? [] : await triggerFiles.read(s.name).catch(() => []);
       return {
         name: s.name,
         description: s.description,
@@ -28,7 +32,8 @@ export async function listPipelines(): Promise<PipelineListItem[]> {
         error: s.error ?? null,
         last_run: last ? { id: last.id, state: last.state, created_at: last.createdAt, ended_at: last.endedAt } : null,
         // A broken triggers.yaml shows on the triggers page; here it just counts as none.
-        triggers: s.error ? 0 : (await triggerFiles.read(s.name).catch(() => [])).length,
+        triggers: triggers.length,
+        schedules: triggers.flatMap((t) => (t.enabled ? (describeSchedule(t) ?? []) : [])),
       };
     }),
   );
@@ -45,7 +50,19 @@ export async function getPipeline(name: string): Promise<PipelineDocument> {
   const { files } = getServices();
   parseWith(nameSchema, name, "pipeline name");
   const { pipeline, version, dir } = await files.read(name);
-  return { pipeline, version, blocks: await readAllBlockCode(dir, pipeline) };
+  return { pipeline: withSecretsHidden(pipeline), version, blocks: await readAllBlockCode(dir, pipeline) };
+}
+
+/**
+ * The pipeline as the browser may see it: a secret variable's value is replaced by its placeholder
+ * (`[secret:name]`). Edits reach the file as changes, so the hidden value is never written back.
+ */
+export function withSecretsHidden(pipeline: Pipeline): Pipeline {
+  const secrets = pipeline.secretVariables ?? [];
+  if (secrets.length === 0) return pipeline;
+  const variables = { ...pipeline.variables };
+  for (const name of secrets) if (name in variables) variables[name] = secretPlaceholder(name);
+  return { ...pipeline, variables };
 }
 
 /**
@@ -66,12 +83,14 @@ export async function savePipeline({ params, headers, body }: InputOf<"savePipel
       current_version: current.version,
     });
   }
-  const result = applyPipelineChanges(current.pipeline, body.changes ?? []);
+  const changes = body.changes ?? [];
+  // Checked on the model first so a cycle comes back named (`cycle`), then written into the file's own text.
+  const result = applyPipelineChanges(current.pipeline, changes);
   if (!result.ok) {
     throw ApiError.fromUserCode(result.error.code, result.error.message, { block: result.error.block, cycle: result.error.cycle });
   }
-  const saved = await files.savePipeline(name, result.pipeline, version);
-  return { version: saved.version, pipeline: result.pipeline };
+  const saved = await files.applyChanges(name, changes, version);
+  return { version: saved.version, pipeline: withSecretsHidden(saved.pipeline) };
 }
 
 export async function deletePipeline({ params, headers }: InputOf<"deletePipeline">): Promise<null> {

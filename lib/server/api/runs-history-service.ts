@@ -6,7 +6,9 @@
 import { z } from "zod";
 import { RUN_STATES, isTerminalRunState } from "@/lib/core/run-model";
 import { getServices } from "../global-services";
+import type { BlockRunJson } from "@/lib/core/api-contract";
 import { ApiError, nameSchema, parseWith, runIdSchema } from "./http";
+import { testsJson } from "./runs-service";
 
 /** One row of the history. */
 export interface RunRow {
@@ -15,6 +17,9 @@ export interface RunRow {
   state: string;
   trigger: string;
   trigger_id: string | null;
+  /** pipeline | block | with_upstream | from; the block it is about for the others. */
+  mode: string;
+  block: string | null;
   logical_date: string;
   created_at: string;
   started_at: string | null;
@@ -66,6 +71,8 @@ export async function runHistory(filter: HistoryFilter, limit = 200): Promise<Ru
     state: r.state,
     trigger: r.trigger,
     trigger_id: r.triggerId,
+    mode: r.mode,
+    block: r.block,
     logical_date: r.logicalDate,
     created_at: r.createdAt,
     started_at: r.startedAt,
@@ -95,11 +102,15 @@ export interface BlockView {
   /** Sensors: checks that found the condition false (pokes are not attempts). */
   pokes: number;
   last_poke_at: string | null;
+  /** Whether the block run persisted an output the run page can preview. */
+  has_output: boolean;
+  writes: BlockRunJson["writes"];
+  tests: BlockRunJson["tests"];
   attempts: AttemptView[];
 }
 
 export interface RunView {
-  run: RunRow & { mode: string; block: string | null; variables: Record<string, unknown>; data_interval: { start: string; end: string }; active: boolean };
+  run: RunRow & { variables: Record<string, unknown>; data_interval: { start: string; end: string }; active: boolean };
   blocks: BlockView[];
 }
 
@@ -142,6 +153,9 @@ export async function runDetail(id: string): Promise<RunView> {
       error: b.error?.message ?? null,
       pokes: b.pokes,
       last_poke_at: b.lastPokeAt,
+      has_output: b.output !== null,
+      writes: b.writes,
+      tests: testsJson(b),
       attempts: views,
     });
   }

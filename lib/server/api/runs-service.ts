@@ -53,7 +53,16 @@ export function blockRunJson(blockRun: BlockRun): BlockRunJson {
     has_output: blockRun.output !== null,
     pokes: blockRun.pokes,
     last_poke_at: blockRun.lastPokeAt,
+    writes: blockRun.writes,
+    tests: testsJson(blockRun),
   };
+}
+
+/** A block's data test as the API shows it: the stored outcome, or the failing assertion of a block that failed its test. */
+export function testsJson(blockRun: BlockRun): BlockRunJson["tests"] {
+  if (blockRun.tests) return { passed: blockRun.tests.passed, failed: blockRun.tests.failed ?? null };
+  if (blockRun.error?.code === "test_failed") return { passed: null, failed: blockRun.error.message };
+  return null;
 }
 
 export async function listRuns({ query }: InputOf<"listRuns">): Promise<ResponseOf<"listRuns">> {

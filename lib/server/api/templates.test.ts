@@ -15,10 +15,18 @@ describe("block templates", () => {
       type: "loader",
       language: "ts",
       description: "Loader: a CSV from the web, streamed.",
+      expects: "nothing",
       code: "/**\n * Loader: a CSV from the web,\n * streamed.\n */\nexport default async function load() {}\n",
     });
     const sql = parseTemplate("bigquery_loader.sql", "-- Loader (SQL): runs in BigQuery\n-- when named.\nSELECT 1\n");
     expect(sql).toMatchObject({ label: "BigQuery loader (SQL)", type: "loader", language: "sql", description: "Loader (SQL): runs in BigQuery when named." });
+  });
+
+  it("reads what a template expects from its header, else from its type, and keeps the declaration out of the description", () => {
+    const exporter = parseTemplate("lake_exporter.ts", "/**\n * Exporter: to the lake.\n * @sluice expects: table — the upstream's output.\n */\n");
+    expect(exporter).toMatchObject({ expects: "table", description: "Exporter: to the lake." });
+    expect(parseTemplate("odd_transformer.sql", "-- Transformer: a query of its own.\n-- @sluice expects: nothing\nSELECT 1\n")).toMatchObject({ expects: "nothing" });
+    expect(parseTemplate("plain_transformer.ts", "/** Transformer: cleans. */\n")).toMatchObject({ expects: "table" });
   });
 
   it("falls back on the comment's first word for the type, and names what is wrong otherwise", () => {
@@ -62,5 +70,14 @@ describe("block templates", () => {
     const { templates, problems } = await readTemplates(REPO_TEMPLATES);
     expect(problems).toEqual([]);
     expect(templates.map((t) => t.stem)).toEqual(expect.arrayContaining(["http_csv_loader", "postgres_loader", "duckdb_exporter", "parquet_file_loader"]));
+  });
+
+  it("the sensor and transfer templates are usable too, each with its folder in its id", async () => {
+    const sensors = await readTemplates(path.join(REPO_TEMPLATES, "..", "sensors"), "sensors");
+    expect(sensors.problems).toEqual([]);
+    expect(sensors.templates.map((t) => [t.id, t.type])).toEqual(expect.arrayContaining([["sensors/file_exists_sensor.ts", "sensor"], ["sensors/sql_true_sensor.ts", "sensor"]]));
+    const transfer = await readTemplates(path.join(REPO_TEMPLATES, "..", "transfer"), "transfer");
+    expect(transfer.problems).toEqual([]);
+    expect(transfer.templates.map((t) => t.id)).toEqual(["transfer/bucket_transfer_loader.ts"]);
   });
 });

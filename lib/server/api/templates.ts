@@ -1,7 +1,8 @@
 /**
- * GET /api/templates — the connector block templates of templates/io (HTTP CSV, Parquet, DuckDB, Postgres,
- * GCS, S3, BigQuery, … whatever the folder holds), for the editor's add-block menu. The folder is listed on
- * every request, so a template added there shows up without a restart.
+ * GET /api/templates — the block templates of templates/: connectors in `io/` (HTTP CSV, Parquet, DuckDB,
+ * Postgres, GCS, S3, BigQuery, …), sensors in `sensors/` (a file, an object, a SQL query, a time of day) and the
+ * bucket transfer in `transfer/`, for the editor's add-block menu. The folders are listed on every request, so a
+ * template added there shows up without a restart.
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
@@ -16,6 +17,10 @@ export interface TemplateProblem {
   file: string;
   message: string;
 }
+
+/** The folders of templates/, in the order the menu lists them. */
+export const TEMPLATE_FOLDERS = ["io", "sensors", "transfer"] as const;
+export type TemplateFolder = (typeof TEMPLATE_FOLDERS)[number];
 
 const LANGUAGE_BY_EXTENSION: Record<string, BlockLanguage> = { ".ts": "ts", ".sql": "sql" };
 
@@ -58,7 +63,7 @@ export function leadingComment(code: string, language: BlockLanguage): string {
  * Reads one template file (pure): its language from the extension, its block type from the name
  * (`…_loader.ts`) or else from the first word of its comment (`Loader: …`).
  */
-export function parseTemplate(fileName: string, code: string): BlockTemplateFile | TemplateProblem {
+export function parseTemplate(fileName: string, code: string, folder: TemplateFolder = "io"): BlockTemplateFile | TemplateProblem {
   const extension = path.extname(fileName);
   const language = LANGUAGE_BY_EXTENSION[extension];
   if (!language) return { file: fileName, message: `not a block template: the extension must be .ts or .sql, not "${extension}"` };
@@ -72,7 +77,10 @@ export function parseTemplate(fileName: string, code: string): BlockTemplateFile
   const words = (fromName ? stem.slice(0, -fromName.length - 1) : stem).split("_").filter(Boolean);
   const label = `${words.map((w) => WORDS[w] ?? w).join(" ")} ${type} (${language === "sql" ? "SQL" : "TypeScript"})`;
   const connection = language === "sql" ? /`connection: ([A-Za-z0-9_-]+)`/.exec(description)?.[1] : undefined;
-  return { id: `io/${fileName}`, stem, label, type, language, description, ...(connection ? { connection } : {}), code };
+  const declared = /@sluice expects:\s*(table|nothing)\b/.exec(code)?.[1];
+  // Without a declaration the type says it: a loader or sensor reads nothing, the others their upstream's table.
+  const expects = declared === "table" || declared === "nothing" ? declared : type === "loader" || type === "sensor" ? "nothing" : "table";
+  return { id: `${folder}/${fileName}`, stem, label, type, language, description: description.replace(/\s*@sluice expects:.*$/, ""), expects, ...(connection ? { connection } : {}), code };
 }
 
 export function isTemplateProblem(value: BlockTemplateFile | TemplateProblem): value is TemplateProblem {
@@ -80,9 +88,9 @@ export function isTemplateProblem(value: BlockTemplateFile | TemplateProblem): v
 }
 
 /** Every template of `dir`, sorted by label; files that are not templates come back as problems. */
-export async function readTemplates(dir: string): Promise<{ templates: BlockTemplateFile[]; problems: TemplateProblem[] }> {
+export async function readTemplates(dir: string, folder: TemplateFolder = "io"): Promise<{ templates: BlockTemplateFile[]; problems: TemplateProblem[] }> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const parsed = await Promise.all(entries.filter((e) => e.isFile() && !e.name.startsWith(".")).map(async (e) => parseTemplate(e.name, await readFile(path.join(dir, e.name), "utf8"))));
+  const parsed = await Promise.all(entries.filter((e) => e.isFile() && !e.name.startsWith(".")).map(async (e) => parseTemplate(e.name, await readFile(path.join(dir, e.name), "utf8"), folder)));
   const templates = parsed.filter((t): t is BlockTemplateFile => !isTemplateProblem(t)).sort((a, b) => a.label.localeCompare(b.label));
   return { templates, problems: parsed.filter(isTemplateProblem) };
 }
@@ -98,13 +106,14 @@ export function setAppDir(dir: string): void {
   (globalThis as GlobalWithAppDir)[APP_DIR_KEY] = dir;
 }
 
-export function templatesDir(): string {
+export function templatesDir(folder: TemplateFolder = "io"): string {
   const dir = (globalThis as GlobalWithAppDir)[APP_DIR_KEY];
   if (!dir) throw new Error("Sluice is not running: start the app with `sluice start` (npm start)");
-  return path.join(dir, "templates", "io");
+  return path.join(dir, "templates", folder);
 }
 
 /** GET /api/templates → `{templates: [...], problems: [...]}`. */
 export async function listTemplates(): Promise<{ templates: BlockTemplateFile[]; problems: TemplateProblem[] }> {
-  return readTemplates(templatesDir());
+  const folders = await Promise.all(TEMPLATE_FOLDERS.map((folder) => readTemplates(templatesDir(folder), folder)));
+  return { templates: folders.flatMap((f) => f.templates), problems: folders.flatMap((f) => f.problems) };
 }

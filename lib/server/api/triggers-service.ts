@@ -61,7 +61,7 @@ function validateTrigger(pipeline: string, raw: Record<string, unknown>): Trigge
   return trigger;
 }
 
-function describeSchedule(trigger: Trigger): string | null {
+export function describeSchedule(trigger: Trigger): string | null {
   if (trigger.type !== "schedule") return null;
   if (trigger.intervalMs !== null) return `Every ${trigger.intervalMs >= 1000 ? formatEvery(trigger.intervalMs) : `${trigger.intervalMs} ms`}`;
   if (trigger.cron === "@once") return `Once, at ${trigger.startDate ?? "start_date"}`;
@@ -241,11 +241,12 @@ export async function revokeToken({ params }: InputOf<"revokeTriggerToken">): Pr
   return { revoked: await apiTriggers().revoke(params.p, params.id) };
 }
 
-/** POST …/:id/run — a run now, with the trigger's variables. */
-export async function runTriggerNow({ params }: InputOf<"runTriggerNow">): Promise<ResponseOf<"runTriggerNow">> {
+/** POST …/:id/run — a run now, with the trigger's variables, overridden by any the body gives. */
+export async function runTriggerNow({ params, body }: InputOf<"runTriggerNow">): Promise<ResponseOf<"runTriggerNow">> {
   const { p: pipeline, id } = params;
   const { trigger } = await findOne(pipeline, id);
-  const started = await getServices().runner.start({ pipeline, trigger: "manual", triggerId: trigger.name, variables: trigger.variables });
+  const variables = { ...trigger.variables, ...(body?.variables ?? {}) };
+  const started = await getServices().runner.start({ pipeline, trigger: "manual", triggerId: trigger.name, variables });
   return { run_id: started.runId };
 }
 

@@ -9,6 +9,7 @@ import { UnexpectedError, UserError } from "../../core/errors";
 import type { RunMode, RunTrigger, Variables } from "../../core/model";
 import { BLOCK_RUN_STATES, RUN_STATES, isTerminalRunState, type BlockRunState, type RunState } from "../../core/run-model";
 import type { OutputRecord } from "../../core/output-types";
+import type { BlockTests, BlockWrite } from "../../core/execution";
 import { newSortableId } from "./ids";
 import type {
   BlockAttempt,
@@ -16,6 +17,7 @@ import type {
   BlockRunError,
   BlockRunPatch,
   CreateRunInput,
+  LatestBlockRun,
   ListRunsFilter,
   OrphanedRun,
   OwnerLease,
@@ -58,10 +60,14 @@ const outputRecordSchema = z.object({
   }),
 });
 const variablesSchema = z.record(z.string(), z.json());
+const writesSchema = z.array(z.object({ connector: z.string(), location: z.string(), rows: z.number(), bytes: z.number().optional() }));
+const testsSchema = z.object({ passed: z.number(), failed: z.string().optional() });
 const cachedInputsSchema = z.record(z.string(), outputRecordSchema.nullable());
 
 type RunRow = RunsTable;
-type BlockRunRow = { [K in keyof BlockRunsTable]: K extends "rows" | "duration_ms" ? number | string | null : K extends "pokes" ? number : BlockRunsTable[K] };
+type BlockRunRow = {
+  [K in keyof BlockRunsTable]: K extends "rows" | "duration_ms" ? number | string | null : K extends "pokes" ? number : K extends "writes" | "tests" ? string | null : BlockRunsTable[K];
+};
 
 /** Runs a write exclusively among this process's stores sharing the database (identity when not needed). */
 export type ExclusiveWrite = <T>(work: () => Promise<T>) => Promise<T>;
@@ -137,6 +143,8 @@ function mapBlockRun(row: BlockRunRow): BlockRun {
     durationMs: toNumberOrNull(row.duration_ms),
     pokes: Number(row.pokes ?? 0),
     lastPokeAt: row.last_poke_at ?? null,
+    writes: parseJson<BlockWrite[]>(row.writes ?? null, writesSchema, "block writes"),
+    tests: parseJson<BlockTests>(row.tests ?? null, testsSchema, "block tests"),
   };
 }
 
@@ -265,6 +273,38 @@ export class KyselyRunStore implements MetadataStore {
     return mapRun(row);
   }
 
+  async addBlockRuns(runId: string, blocks: readonly string[]): Promise<void> {
+    if (blocks.length === 0) return;
+    await this.exclusive(() =>
+      this.db.transaction().execute(async (trx: Transaction<MetadataDatabase>) => {
+        const run = await trx.selectFrom("runs").select("id").where("id", "=", runId).executeTakeFirst();
+        if (!run) throw new UserError("run_not_found", `there is no run ${runId}`);
+        const existing = await trx.selectFrom("block_runs").select(["block", "position"]).where("run_id", "=", runId).execute();
+        const have = new Set(existing.map((row) => row.block));
+        let position = existing.reduce((max, row) => Math.max(max, Number(row.position)), -1);
+        const rows = [...new Set(blocks)]
+          .filter((block) => !have.has(block))
+          .map((block) => ({
+            id: newSortableId(),
+            run_id: runId,
+            block,
+            position: (position += 1),
+            state: "pending",
+            attempt: 0,
+            queued_at: null,
+            started_at: null,
+            ended_at: null,
+            error: null,
+            output: null,
+            rows: null,
+            duration_ms: null,
+            owner_id: null,
+          }));
+        for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx.insertInto("block_runs").values(rows.slice(i, i + INSERT_CHUNK)).execute();
+      }),
+    );
+  }
+
   async updateBlockRun(runId: string, block: string, patch: BlockRunPatch): Promise<BlockRun> {
     const set: Updateable<BlockRunsTable> = { state: patch.state };
     if (patch.attempt !== undefined) set.attempt = patch.attempt;
@@ -277,6 +317,8 @@ export class KyselyRunStore implements MetadataStore {
     if (patch.durationMs !== undefined) set.duration_ms = patch.durationMs;
     if (patch.pokes !== undefined) set.pokes = patch.pokes;
     if (patch.lastPokeAt !== undefined) set.last_poke_at = patch.lastPokeAt;
+    if (patch.writes !== undefined) set.writes = patch.writes === null ? null : JSON.stringify(patch.writes);
+    if (patch.tests !== undefined) set.tests = patch.tests === null ? null : JSON.stringify(patch.tests);
     if (patch.ownerId !== undefined) set.owner_id = patch.ownerId;
     const row = await this.exclusive(() =>
       this.db.updateTable("block_runs").set(set).where("run_id", "=", runId).where("block", "=", block).returningAll().executeTakeFirst(),
@@ -355,6 +397,42 @@ export class KyselyRunStore implements MetadataStore {
       .limit(1)
       .executeTakeFirst();
     return row ? { runId: row.run_id, output: parseJson<OutputRecord>(row.output, outputRecordSchema, "output record") } : null;
+  }
+
+  async latestBlockRuns(pipeline: string): Promise<{ latest: LatestBlockRun[]; withOutput: LatestBlockRun[] }> {
+    const [latest, withOutput] = await Promise.all([this.newestPerBlock(pipeline, false), this.newestPerBlock(pipeline, true)]);
+    return { latest, withOutput };
+  }
+
+  /**
+   * The newest block run per block of a pipeline in one query: a window function ranks each block's runs
+   * (SQLite and PostgreSQL both have `row_number() OVER`), so the history is read once, not once per block.
+   */
+  private async newestPerBlock(pipeline: string, successWithOutput: boolean): Promise<LatestBlockRun[]> {
+    let ranked = this.db
+      .selectFrom("block_runs as br")
+      .innerJoin("runs as r", "r.id", "br.run_id")
+      .selectAll("br")
+      .select((eb) =>
+        eb.fn
+          .agg<number>("row_number")
+          .over((over) => over.partitionBy("br.block").orderBy(eb.fn.coalesce("br.ended_at", "br.started_at", "r.created_at"), "desc").orderBy("br.run_id", "desc"))
+          .as("rank"),
+      )
+      .where("r.pipeline", "=", pipeline);
+    ranked = successWithOutput ? ranked.where("br.state", "=", "success").where("br.output", "is not", null) : ranked.where("br.state", "not in", ["pending", "queued"]);
+    const rows = await this.db.selectFrom(ranked.as("ranked")).selectAll().where("rank", "=", 1).orderBy("block").execute();
+    if (rows.length === 0) return [];
+    const runIds = [...new Set(rows.map((row) => row.run_id))];
+    const runs = new Map<string, Run>();
+    for (let i = 0; i < runIds.length; i += INSERT_CHUNK) {
+      const found = await this.db.selectFrom("runs").selectAll().where("id", "in", runIds.slice(i, i + INSERT_CHUNK)).execute();
+      for (const run of found) runs.set(run.id, mapRun(run));
+    }
+    return rows.flatMap((row) => {
+      const run = runs.get(row.run_id);
+      return run ? [{ run, blockRun: mapBlockRun(row) }] : [];
+    });
   }
 
   async reopenRun(id: string): Promise<Run | null> {

@@ -215,6 +215,35 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.dropTable("claim_locks").ifExists().execute();
     },
   },
+  "0006_block_run_feedback": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // What a block did besides returning a table: the `ctx.io` writes of an exporter (JSON
+      // `[{connector, location, rows, bytes?}]`) and its data test (JSON `{passed, failed?}`). Null when none.
+      await db.schema.alterTable("block_runs").addColumn("writes", "text").execute();
+      await db.schema.alterTable("block_runs").addColumn("tests", "text").execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable("block_runs").dropColumn("tests").execute();
+      await db.schema.alterTable("block_runs").dropColumn("writes").execute();
+    },
+  },
+  "0007_sla_misses": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One row per run whose trigger's `sla:` passed before it ended: the row is the proof the
+      // `sla_miss` notice was sent, so a restarted or second scheduler never sends it again.
+      await db.schema
+        .createTable("sla_misses")
+        .ifNotExists()
+        .addColumn("run_id", "text", (c) => c.primaryKey())
+        .addColumn("pipeline", "text", (c) => c.notNull())
+        .addColumn("trigger_id", "text", (c) => c.notNull())
+        .addColumn("missed_at", "text", (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable("sla_misses").ifExists().execute();
+    },
+  },
 };
 
 /** Hands the in-code migrations to Kysely's `Migrator` (no migration folder to ship or find at run time). */

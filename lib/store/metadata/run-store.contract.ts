@@ -94,6 +94,23 @@ export function runStoreContract(name: string, makeStore: () => Promise<RunStore
       }
     });
 
+    it("adds block runs (dynamic instances) after the existing ones, once each", async () => {
+      const run = await store.createRun({ ...baseRun(), triggerId: null, block: null });
+      await store.addBlockRuns(run.id, ["clean[0]", "clean[1]"]);
+      await store.addBlockRuns(run.id, ["clean[1]", "clean[2]"]);
+      await store.updateBlockRun(run.id, "clean[1]", { state: "queued" });
+      const stored = await store.getRun(run.id);
+      expect(stored?.blockRuns.map((b) => [b.block, b.state])).toEqual([
+        ["load", "pending"],
+        ["clean", "pending"],
+        ["save", "pending"],
+        ["clean[0]", "pending"],
+        ["clean[1]", "queued"],
+        ["clean[2]", "pending"],
+      ]);
+      await expect(store.addBlockRuns("no-such-run", ["x[0]"])).rejects.toThrow("there is no run no-such-run");
+    });
+
     it("keeps a caller's run id, trigger id and target block; rejects bad ids and duplicate blocks", async () => {
       const run = await store.createRun({ ...baseRun(), id: "my-run_1", trigger: "schedule", triggerId: "nightly", mode: "block", block: "clean", blocks: ["clean"] });
       expect(run).toMatchObject({ id: "my-run_1", trigger: "schedule", triggerId: "nightly", mode: "block", block: "clean" });
@@ -317,6 +334,50 @@ export function runStoreContract(name: string, makeStore: () => Promise<RunStore
       expect(await store.latestSuccess("etl", "save")).toEqual({ runId: first.id, output: null });
       expect(await store.latestSuccess("etl", "load")).toEqual({ runId: first.id, output: output(first.id, "load", 3) });
       expect(await store.latestSuccess("etl", "clean")).toBeNull();
+    });
+
+    it("keeps an exporter's writes and a block's test outcome; null clears them", async () => {
+      const run = await store.createRun(baseRun());
+      expect((await store.getRun(run.id))?.blockRuns[2]).toMatchObject({ writes: null, tests: null });
+      const writes = [
+        { connector: "postgres", location: "public.trips", rows: 1200 },
+        { connector: "files", location: "exports/trips.parquet", rows: 1200, bytes: 48_213 },
+      ];
+      await store.updateBlockRun(run.id, "save", { state: "success", writes, tests: { passed: 3 } });
+      await store.updateBlockRun(run.id, "clean", { state: "failed", tests: { passed: 1, failed: "fare must be positive" } });
+      const stored = await store.getRun(run.id);
+      expect(stored?.blockRuns[2]).toMatchObject({ writes, tests: { passed: 3 } });
+      expect(stored?.blockRuns[1].tests).toEqual({ passed: 1, failed: "fare must be positive" });
+      await store.updateBlockRun(run.id, "save", { state: "pending", writes: null, tests: null });
+      expect((await store.getRun(run.id))?.blockRuns[2]).toMatchObject({ writes: null, tests: null });
+    });
+
+    it("finds each block's newest block run of a pipeline, and separately its newest output", async () => {
+      const older = await store.createRun({ ...baseRun(), createdAt: T0 });
+      await store.updateBlockRun(older.id, "load", { state: "success", startedAt: T0, endedAt: T0, output: output(older.id, "load", 3), rows: 3 });
+      await store.updateBlockRun(older.id, "clean", { state: "success", startedAt: T0, endedAt: T0, output: output(older.id, "clean", 2), rows: 2 });
+      await store.updateBlockRun(older.id, "save", { state: "success", startedAt: T0, endedAt: T0, writes: [{ connector: "files", location: "out.csv", rows: 2 }] });
+      // A newer run of one block that failed, and one still waiting (never counts), in the same pipeline.
+      const newer = await store.createRun({ ...baseRun("etl", ["clean"]), mode: "block", block: "clean", createdAt: T1 });
+      await store.updateBlockRun(newer.id, "clean", { state: "failed", attempt: 1, startedAt: T1, endedAt: T2, error: { code: "test_failed", message: "test failed: x" } });
+      await store.createRun({ ...baseRun("etl", ["load"]), createdAt: T2 });
+      // Another pipeline's blocks of the same names never show.
+      const elsewhere = await store.createRun({ ...baseRun("other"), createdAt: T2 });
+      await store.updateBlockRun(elsewhere.id, "load", { state: "success", startedAt: T2, endedAt: T2, output: output(elsewhere.id, "load", 9) });
+
+      const { latest, withOutput } = await store.latestBlockRuns("etl");
+      expect(latest.map((l) => [l.blockRun.block, l.run.id, l.blockRun.state])).toEqual([
+        ["clean", newer.id, "failed"],
+        ["load", older.id, "success"],
+        ["save", older.id, "success"],
+      ]);
+      expect(latest.find((l) => l.blockRun.block === "clean")?.run).toMatchObject({ mode: "block", block: "clean" });
+      expect(latest.find((l) => l.blockRun.block === "save")?.blockRun.writes).toEqual([{ connector: "files", location: "out.csv", rows: 2 }]);
+      expect(withOutput.map((l) => [l.blockRun.block, l.run.id, l.blockRun.rows])).toEqual([
+        ["clean", older.id, 2],
+        ["load", older.id, 3],
+      ]);
+      expect(await store.latestBlockRuns("nothing_ran")).toEqual({ latest: [], withOutput: [] });
     });
 
     it("reopens a finished run for a retry exactly once, and never a live one", async () => {

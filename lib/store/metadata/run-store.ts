@@ -10,6 +10,7 @@ import type { ErrorKind } from "../../core/errors";
 import type { RunMode, RunTrigger, Variables } from "../../core/model";
 import type { BlockRunState, RunState } from "../../core/run-model";
 import type { OutputRecord } from "../../core/output-types";
+import type { BlockTests, BlockWrite } from "../../core/execution";
 import type { TriggerStore } from "./trigger-store";
 
 /** A pipeline run. Times are ISO strings. */
@@ -65,6 +66,16 @@ export interface BlockRun {
   /** Sensors: checks that found the condition false so far (pokes are not attempts). */
   pokes: number;
   lastPokeAt: string | null;
+  /** The `ctx.io` writes of its successful attempt; null when it wrote nothing (or has not succeeded). */
+  writes: BlockWrite[] | null;
+  /** Its data test's outcome; null when the block has no `test()` (or has not succeeded). */
+  tests: BlockTests | null;
+}
+
+/** A block's newest block run in a pipeline, with the run it belongs to: what the editor shows on open. */
+export interface LatestBlockRun {
+  run: Run;
+  blockRun: BlockRun;
 }
 
 /** One attempt of a block run, kept for the history even after a retry succeeds. */
@@ -141,6 +152,8 @@ export interface BlockRunPatch {
   durationMs?: number | null;
   pokes?: number;
   lastPokeAt?: string | null;
+  writes?: BlockWrite[] | null;
+  tests?: BlockTests | null;
   /** The process executing this block run now. */
   ownerId?: string | null;
 }
@@ -184,6 +197,12 @@ export interface RunStore {
   listRuns(filter?: ListRunsFilter): Promise<Run[]>;
   /** @throws UserError `run_not_found`. */
   updateRunState(id: string, state: RunState, patch: RunStatePatch): Promise<Run>;
+  /**
+   * Adds `pending` block runs to an unfinished run, after its existing ones (the instances of a dynamic block,
+   * known only once it has run); names the run already has are left as they are.
+   * @throws UserError `run_not_found`.
+   */
+  addBlockRuns(runId: string, blocks: readonly string[]): Promise<void>;
   /** @throws UserError `block_run_not_found`. */
   updateBlockRun(runId: string, block: string, patch: BlockRunPatch): Promise<BlockRun>;
   /** Inserts or replaces the history row of one attempt. */
@@ -198,6 +217,12 @@ export interface RunStore {
    * Null when the block never succeeded.
    */
   latestSuccess(pipeline: string, block: string): Promise<{ runId: string; output: OutputRecord | null } | null>;
+  /**
+   * Per block of the pipeline (by name, any block that ever ran): its newest block run that started or was
+   * decided (pending and queued ones are left out), and separately the newest successful one that has an
+   * output, which may be older. Newest by end time, else start time, else the run's creation.
+   */
+  latestBlockRuns(pipeline: string): Promise<{ latest: LatestBlockRun[]; withOutput: LatestBlockRun[] }>;
   /**
    * Moves a finished run back to `queued` for a retry inside the same run, atomically: of two callers (or a
    * caller racing the run's end) only one gets the run; null when the run is not finished (or missing).

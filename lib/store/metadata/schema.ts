@@ -57,6 +57,10 @@ export interface BlockRunsTable {
   /** Sensors: how many times the condition was checked and found false (migration 0004). */
   pokes: ColumnType<number, number | undefined, number>;
   last_poke_at: string | null;
+  /** JSON `BlockWrite[]`: the block's `ctx.io` writes (migration 0006); null when it wrote nothing. */
+  writes: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON `BlockTests`: its data test's outcome (migration 0006); null without a `test()`. */
+  tests: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A process that drives runs, with the lease it renews by heartbeat (migration 0003). */
@@ -166,4 +170,13 @@ export interface MetadataDatabase {
   trigger_tokens: TriggerTokensTable;
   run_owners: RunOwnersTable;
   claim_locks: ClaimLocksTable;
+  sla_misses: SlaMissesTable;
+}
+
+/** A run that missed its trigger's SLA, recorded once when the `sla_miss` notice is claimed (migration 0007). */
+export interface SlaMissesTable {
+  run_id: string;
+  pipeline: string;
+  trigger_id: string;
+  missed_at: string;
 }

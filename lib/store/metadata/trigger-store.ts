@@ -10,16 +10,18 @@ import { KyselyApiTokenStore, type ApiTokenStore } from "./api-token-store";
 import { KyselyBackfillStore, type BackfillStore } from "./backfill-store";
 import type { ExclusiveWrite } from "./kysely-run-store";
 import { KyselyScheduleClaimStore, type ScheduleClaimStore } from "./schedule-claims";
+import { KyselySlaMissStore, type SlaMissStore } from "./sla-misses";
 import type { MetadataDatabase } from "./schema";
 import { KyselyTriggerStateStore, type TriggerStateStore } from "./trigger-state";
 
 export type { ApiTokenStore } from "./api-token-store";
+export type { SlaMissStore } from "./sla-misses";
 export type { Backfill, BackfillRun, BackfillSlot, BackfillState, BackfillStore, CreateBackfillInput } from "./backfill-store";
 export type { ActiveRun, LimitedClaimInput, LimitedClaimOutcome, ScheduleClaimStore, ScheduledRun, ScheduledRunStatus } from "./schedule-claims";
 export type { TriggerDefinition, TriggerKind, TriggerState, TriggerStateStore } from "./trigger-state";
 
 /** The scheduler's slice of the metadata store; every method is atomic on its own. */
-export interface TriggerStore extends TriggerStateStore, ScheduleClaimStore, BackfillStore, ApiTokenStore {}
+export interface TriggerStore extends TriggerStateStore, ScheduleClaimStore, BackfillStore, ApiTokenStore, SlaMissStore {}
 
 /** `TriggerStore` over the same Kysely database as the run store (SQLite or PostgreSQL). */
 export class KyselyTriggerStore implements TriggerStore {
@@ -27,12 +29,14 @@ export class KyselyTriggerStore implements TriggerStore {
   private readonly claims: ScheduleClaimStore;
   private readonly backfills: BackfillStore;
   private readonly tokens: ApiTokenStore;
+  private readonly slaMisses: SlaMissStore;
 
   constructor(db: Kysely<MetadataDatabase>, exclusive: ExclusiveWrite = (work) => work()) {
     this.states = new KyselyTriggerStateStore(db, exclusive);
     this.claims = new KyselyScheduleClaimStore(db, exclusive);
     this.backfills = new KyselyBackfillStore(db, exclusive);
     this.tokens = new KyselyApiTokenStore(db, exclusive);
+    this.slaMisses = new KyselySlaMissStore(db, exclusive);
   }
 
   readonly listTriggerStates: TriggerStore["listTriggerStates"] = (...args) => this.states.listTriggerStates(...args);
@@ -48,6 +52,8 @@ export class KyselyTriggerStore implements TriggerStore {
   readonly releaseStaleClaims: TriggerStore["releaseStaleClaims"] = (...args) => this.claims.releaseStaleClaims(...args);
   readonly listScheduledRuns: TriggerStore["listScheduledRuns"] = (...args) => this.claims.listScheduledRuns(...args);
   readonly listActiveRuns: TriggerStore["listActiveRuns"] = (...args) => this.claims.listActiveRuns(...args);
+
+  readonly claimSlaMiss: TriggerStore["claimSlaMiss"] = (...args) => this.slaMisses.claimSlaMiss(...args);
 
   readonly createBackfill: TriggerStore["createBackfill"] = (...args) => this.backfills.createBackfill(...args);
   readonly getBackfill: TriggerStore["getBackfill"] = (...args) => this.backfills.getBackfill(...args);
