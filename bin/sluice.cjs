@@ -2,7 +2,7 @@
 // The `sluice` command. It runs the engine built to JavaScript in dist/ (scripts/build-engine.cjs: `npm ci`
 // builds it, `npm start` and the test suite rebuild it when the sources changed). When dist/ is missing (an
 // install that skipped scripts, a clone not built yet) it runs the TypeScript sources through tsx instead:
-// the same command, about two seconds slower to start.
+// the same command, slower to start because tsx transpiles every module it loads.
 const { existsSync } = require("node:fs");
 const path = require("node:path");
 
